@@ -1,0 +1,20 @@
+#pragma once
+
+#include <QByteArray>
+#include <QString>
+
+namespace understudy {
+
+struct SecretLookup {
+    QByteArray value;  // empty when error is set
+    QString error;     // a user-actionable message; never contains the secret
+};
+
+// Resolves a secret reference: "env:NAME" reads the environment variable NAME. "keychain:NAME" is not yet
+// supported and says so. `owner` names the referencing config entry for the message, e.g. "provider 'zai'".
+SecretLookup resolveSecret(const QString& reference, const QString& owner);
+
+// Whether `reference` has a valid shape ("env:NAME" or "keychain:NAME" with a non-empty NAME).
+bool isSecretReference(const QString& reference);
+
+}  // namespace understudy

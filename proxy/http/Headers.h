@@ -1,0 +1,30 @@
+#pragma once
+
+#include <QByteArray>
+#include <QByteArrayView>
+#include <QList>
+
+namespace understudy::http {
+
+struct Header {
+    QByteArray name;
+    QByteArray value;
+};
+
+// Header fields in arrival order. Names compare case-insensitively; the original spelling is kept so
+// that what we forward looks like what we received.
+class Headers {
+public:
+    QByteArray value(QByteArrayView name) const;  // first match, or empty
+    bool contains(QByteArrayView name) const;
+    void set(QByteArrayView name, QByteArrayView value);  // replaces every field of that name
+    void add(QByteArrayView name, QByteArrayView value);
+    void remove(QByteArrayView name);
+    const QList<Header>& fields() const { return m_fields; }
+    bool isEmpty() const { return m_fields.isEmpty(); }
+
+private:
+    QList<Header> m_fields;
+};
+
+}  // namespace understudy::http

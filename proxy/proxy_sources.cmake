@@ -1,0 +1,1 @@
+set(UNDERSTUDY_PROXY_SOURCES Placeholder.cpp)

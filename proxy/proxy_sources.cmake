@@ -1,1 +1,8 @@
-set(UNDERSTUDY_PROXY_SOURCES Placeholder.cpp)
+# Everything above the wire parsers and the config: sockets, routing, dialect knowledge, telemetry.
+set(UNDERSTUDY_PROXY_SOURCES
+  Proxy.cpp
+  dialects/Dialect.cpp
+  http/Connection.cpp http/Server.cpp http/Upstream.cpp
+  json/JsonScan.cpp
+  routing/Exchange.cpp routing/FailoverPolicy.cpp routing/Health.cpp routing/Route.cpp
+  telemetry/Telemetry.cpp)

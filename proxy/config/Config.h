@@ -20,7 +20,8 @@ enum class AuthMode { Client, Key, None };
 struct ProviderConfig {
     QString id;
     ProviderType type = ProviderType::Anthropic;
-    QUrl baseUrl;          // anthropic / openai-*: e.g. https://api.anthropic.com, https://openrouter.ai/api/v1
+    QUrl baseUrl;          // anthropic / openai-*: e.g. https://api.anthropic.com, https://openrouter.ai/api/v1;
+                           // never ends in "/", so request paths ("/v1/messages") can be appended as they are
     AuthMode auth = AuthMode::None;
     QString apiKey;        // a secret reference ("env:NAME" / "keychain:NAME"), never the key itself
     bool prefill = true;   // accepts a trailing assistant message
@@ -28,7 +29,8 @@ struct ProviderConfig {
     QString region, project, endpoint, apiVersion, accessKeyId, secretAccessKey, sessionToken, serviceAccount;
 };
 
-// What a chain step does to the requested model: keep it, replace it, or map it by glob ('*', '?').
+// What a chain step does to the requested model: keep it, replace it, or map it by glob ('*' any run of
+// characters, '?' one character, everything else literal, ignoring case).
 struct ModelMapping {
     enum class Kind { Keep, Replace, Map };
     Kind kind = Kind::Keep;

@@ -11,10 +11,13 @@ struct SecretLookup {
 };
 
 // Resolves a secret reference: "env:NAME" reads the environment variable NAME. "keychain:NAME" is not yet
-// supported and says so. `owner` names the referencing config entry for the message, e.g. "provider 'zai'".
-SecretLookup resolveSecret(const QString& reference, const QString& owner);
+// supported and says so. `owner` names the referencing config entry for the message, e.g. "provider 'zai'",
+// and `field` the key that holds the reference ("apiKey", "secretAccessKey", ...).
+SecretLookup resolveSecret(const QString& reference, const QString& owner,
+                           const QString& field = QStringLiteral("apiKey"));
 
-// Whether `reference` has a valid shape ("env:NAME" or "keychain:NAME" with a non-empty NAME).
+// Whether `reference` has a valid shape: "env:NAME" with NAME an environment variable name (letters, digits and
+// '_', not starting with a digit), or "keychain:NAME" with a non-blank NAME.
 bool isSecretReference(const QString& reference);
 
 }  // namespace understudy

@@ -1,1 +1,59 @@
 #include "http/Headers.h"
+
+namespace understudy::http {
+
+namespace {
+
+bool sameName(QByteArrayView a, QByteArrayView b)
+{
+    return a.size() == b.size() && a.compare(b, Qt::CaseInsensitive) == 0;
+}
+
+}  // namespace
+
+QByteArray Headers::value(QByteArrayView name) const
+{
+    for (const Header& field : m_fields) {
+        if (sameName(field.name, name))
+            return field.value;
+    }
+    return {};
+}
+
+bool Headers::contains(QByteArrayView name) const
+{
+    for (const Header& field : m_fields) {
+        if (sameName(field.name, name))
+            return true;
+    }
+    return false;
+}
+
+void Headers::set(QByteArrayView name, QByteArrayView value)
+{
+    // Replace in place so that changing a value does not reorder what we forward.
+    qsizetype first = 0;
+    while (first < m_fields.size() && !sameName(m_fields.at(first).name, name))
+        ++first;
+    if (first == m_fields.size()) {
+        add(name, value);
+        return;
+    }
+    m_fields[first].value = value.toByteArray();
+    for (qsizetype i = m_fields.size() - 1; i > first; --i) {
+        if (sameName(m_fields.at(i).name, name))
+            m_fields.removeAt(i);
+    }
+}
+
+void Headers::add(QByteArrayView name, QByteArrayView value)
+{
+    m_fields.append(Header{name.toByteArray(), value.toByteArray()});
+}
+
+void Headers::remove(QByteArrayView name)
+{
+    m_fields.removeIf([name](const Header& field) { return sameName(field.name, name); });
+}
+
+}  // namespace understudy::http

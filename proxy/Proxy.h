@@ -1,0 +1,72 @@
+#pragma once
+
+#include "config/Config.h"
+#include "http/Message.h"
+#include "routing/Health.h"
+#include "telemetry/Telemetry.h"
+
+#include <QObject>
+#include <QThread>
+
+#include <memory>
+
+namespace understudy {
+
+namespace http {
+class Connection;
+class Server;
+class UpstreamPool;
+}
+
+// The proxy: an HTTP server on the listen address, the upstream connection pool, per-target health and
+// telemetry. Lives on one thread (see ProxyThread); every entry point must be called on that thread.
+class Proxy : public QObject {
+    Q_OBJECT
+public:
+    explicit Proxy(QObject* parent = nullptr);
+    ~Proxy() override;
+
+    // Starts listening with `config` (emits listening or listenFailed). Later calls swap the config for new
+    // requests (in-flight requests finish on the one they started with) and re-listen if the address changed.
+    void applyConfig(std::shared_ptr<const Config> config);
+    Telemetry& telemetry() { return *m_telemetry; }
+    quint16 port() const;
+
+    QByteArray statusJson() const;
+    QByteArray metricsText() const;
+
+Q_SIGNALS:
+    void listening(const QString& host, quint16 port);
+    void listenFailed(const QString& message);
+
+private:
+    void handle(http::Request&& request, http::Connection* connection);
+    bool handleLocal(const http::Request& request, const QByteArray& path, http::Connection* connection);
+    void listenOn(const ListenConfig& listen);
+
+    std::shared_ptr<const Config> m_config;
+    http::Server* m_server = nullptr;
+    http::UpstreamPool* m_pool = nullptr;
+    HealthBoard m_health;
+    Telemetry* m_telemetry;
+    qint64 m_startedMs;
+};
+
+// Runs a Proxy on a worker thread, so that the tray stays responsive and the proxy never waits on the UI.
+class ProxyThread : public QObject {
+    Q_OBJECT
+public:
+    explicit ProxyThread(QObject* parent = nullptr);
+    ~ProxyThread() override;
+
+    // Queued to the proxy thread.
+    void applyConfig(std::shared_ptr<const Config> config);
+    // For connecting to its signals (queued across threads); never call it directly from another thread.
+    Proxy* proxy() const { return m_proxy; }
+
+private:
+    QThread m_thread;
+    Proxy* m_proxy;
+};
+
+}  // namespace understudy

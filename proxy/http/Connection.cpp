@@ -1,0 +1,224 @@
+#include "http/Connection.h"
+
+#include <QTcpSocket>
+
+namespace understudy::http {
+namespace {
+
+constexpr int kLingerMs = 10000;
+
+QByteArray reasonPhrase(int status) {
+    switch (status) {
+    case 200: return "OK";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    case 529: return "Overloaded";
+    default: return "Status";
+    }
+}
+
+// Malformed requests get the error shape both SDK families read: Anthropic's {type, error{type, message}}
+// also satisfies OpenAI clients, which look at error.message.
+QByteArray protocolErrorBody(int status, const QByteArray& message) {
+    const QByteArray type = status == 413 ? "request_too_large" : "invalid_request_error";
+    QByteArray escaped = message;
+    escaped.replace('\\', "\\\\").replace('"', "\\\"");
+    return R"({"type":"error","error":{"type":")" + type + R"(","message":")" + escaped + R"("}})";
+}
+
+}  // namespace
+
+Connection::Connection(qintptr socketDescriptor, const ServerLimits& limits, RequestHandler handler, QObject* parent)
+    : QObject(parent), m_socket(new QTcpSocket(this)), m_parser(limits.parser), m_limits(limits),
+      m_handler(std::move(handler)) {
+    m_socket->setSocketDescriptor(socketDescriptor);
+    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    m_readTimer.setSingleShot(true);
+    m_idleTimer.setSingleShot(true);
+    connect(&m_readTimer, &QTimer::timeout, this, [this] {
+        rejectMalformed({408, "The request was not received in full within "
+                                  + QByteArray::number(m_limits.requestReadTimeoutMs / 1000) + " s."});
+    });
+    connect(&m_idleTimer, &QTimer::timeout, this, &Connection::close);
+    connect(m_socket, &QTcpSocket::readyRead, this, &Connection::onReadyRead);
+    connect(m_socket, &QTcpSocket::disconnected, this, [this] {
+        if (m_busy)
+            Q_EMIT clientGone();
+        close();
+    });
+    armTimers();
+    if (m_socket->bytesAvailable() > 0)
+        QMetaObject::invokeMethod(this, &Connection::onReadyRead, Qt::QueuedConnection);
+}
+
+Connection::~Connection() = default;
+
+bool Connection::isOpen() const { return !m_closing && m_socket->state() == QAbstractSocket::ConnectedState; }
+
+void Connection::onReadyRead() {
+    m_buffer.append(m_socket->readAll());
+    if (!m_busy)
+        processBuffer();
+}
+
+void Connection::processBuffer() {
+    while (!m_busy && !m_closing && !m_buffer.isEmpty()) {
+        switch (m_parser.parse(m_buffer)) {
+        case RequestParser::Status::NeedMore:
+            if (m_parser.expectsContinue() && !m_sentContinue) {
+                m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
+                m_sentContinue = true;
+            }
+            armTimers();
+            return;
+        case RequestParser::Status::Error:
+            rejectMalformed(m_parser.error());
+            return;
+        case RequestParser::Status::Complete: {
+            Request request = m_parser.takeRequest();
+            m_sentContinue = false;
+            m_busy = true;
+            m_keepAlive = request.keepAlive();
+            m_headRequest = request.method == "HEAD";
+            armTimers();
+            m_handler(std::move(request), this);  // may answer synchronously
+            break;
+        }
+        }
+    }
+    armTimers();
+}
+
+void Connection::rejectMalformed(const RequestParser::Error& error) {
+    if (m_closing)
+        return;
+    if (m_busy && m_streaming) {
+        abort();
+        return;
+    }
+    m_keepAlive = false;
+    m_busy = true;
+    m_headRequest = false;
+    Headers headers;
+    headers.set("Content-Type", "application/json");
+    respond(error.httpStatus, headers, protocolErrorBody(error.httpStatus, error.message));
+}
+
+void Connection::writeHead(int status, Headers& headers) {
+    headers.set("Connection", m_keepAlive ? "keep-alive" : "close");
+    QByteArray head;
+    head.reserve(256);
+    head.append("HTTP/1.1 ").append(QByteArray::number(status)).append(' ').append(reasonPhrase(status)).append("\r\n");
+    for (const Header& h : headers.fields())
+        head.append(h.name).append(": ").append(h.value).append("\r\n");
+    head.append("\r\n");
+    m_socket->write(head);
+}
+
+void Connection::respond(int status, Headers headers, QByteArrayView body) {
+    if (m_closing || !m_busy)
+        return;
+    headers.set("Content-Length", QByteArray::number(body.size()));
+    writeHead(status, headers);
+    if (!m_headRequest && !body.isEmpty())
+        m_socket->write(body.data(), body.size());
+    finishResponse();
+}
+
+void Connection::beginStream(int status, Headers headers) {
+    if (m_closing || !m_busy)
+        return;
+    headers.remove("Content-Length");
+    headers.set("Transfer-Encoding", "chunked");
+    writeHead(status, headers);
+    m_streaming = true;
+    m_socket->flush();
+}
+
+void Connection::writeStream(QByteArrayView bytes) {
+    if (m_closing || !m_streaming || bytes.isEmpty())
+        return;
+    QByteArray frame;
+    frame.reserve(bytes.size() + 16);
+    frame.append(QByteArray::number(bytes.size(), 16)).append("\r\n").append(bytes).append("\r\n");
+    m_socket->write(frame);
+    m_socket->flush();
+}
+
+void Connection::endStream() {
+    if (m_closing || !m_streaming)
+        return;
+    m_socket->write("0\r\n\r\n");
+    m_streaming = false;
+    finishResponse();
+}
+
+void Connection::abort() {
+    m_streaming = false;
+    if (m_socket->state() != QAbstractSocket::UnconnectedState)
+        m_socket->abort();
+    close();
+}
+
+void Connection::finishResponse() {
+    m_busy = false;
+    m_streaming = false;
+    if (!m_keepAlive) {
+        m_closing = true;
+        m_readTimer.stop();
+        m_idleTimer.start(kLingerMs);    // a client that never reads must not pin the connection
+        m_socket->disconnectFromHost();  // flushes what is written first; disconnected() then closes
+        if (m_socket->state() == QAbstractSocket::UnconnectedState)
+            close();
+        return;
+    }
+    m_socket->flush();
+    // Pipelined requests may already be waiting; handle them after this call unwinds.
+    QMetaObject::invokeMethod(this, &Connection::processBuffer, Qt::QueuedConnection);
+}
+
+void Connection::armTimers() {
+    if (m_closing)
+        return;
+    if (m_busy) {
+        m_readTimer.stop();
+        m_idleTimer.stop();
+        return;
+    }
+    if (!m_buffer.isEmpty() || m_parser.inProgress()) {
+        m_idleTimer.stop();
+        if (!m_readTimer.isActive())
+            m_readTimer.start(m_limits.requestReadTimeoutMs);
+    } else {
+        m_readTimer.stop();
+        m_idleTimer.start(m_limits.keepAliveIdleMs);
+    }
+}
+
+void Connection::close() {
+    if (m_closed)
+        return;
+    m_closed = m_closing = true;
+    m_readTimer.stop();
+    m_idleTimer.stop();
+    if (m_socket->state() != QAbstractSocket::UnconnectedState)
+        m_socket->abort();
+    Q_EMIT closed();
+}
+
+}  // namespace understudy::http

@@ -1,0 +1,262 @@
+#include "json/JsonScan.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+
+namespace understudy::json {
+namespace {
+
+constexpr int kMaxDepth = 512;  // deeper documents are refused rather than risking the stack
+
+class Scanner {
+public:
+    explicit Scanner(QByteArrayView doc) : m_p(doc.data()), m_begin(doc.data()), m_end(doc.data() + doc.size()) {}
+
+    ObjectScan run() {
+        ObjectScan scan;
+        skipSpace();
+        if (m_p == m_end || *m_p != '{') {
+            fail(m_p == m_end ? "the body is empty, expected a JSON object" : "expected a JSON object");
+        } else {
+            scanRootObject(scan.members);
+            skipSpace();
+            if (!m_error && m_p != m_end)
+                fail("unexpected data after the JSON object");
+        }
+        scan.ok = !m_error;
+        if (m_error) {
+            scan.error = QString::fromLatin1(m_error);
+            scan.errorOffset = m_errorAt - m_begin;
+            scan.members.clear();
+        }
+        return scan;
+    }
+
+private:
+    bool fail(const char* message) {
+        if (!m_error) {
+            m_error = message;
+            m_errorAt = m_p;
+        }
+        return false;
+    }
+
+    void skipSpace() {
+        while (m_p != m_end && (*m_p == ' ' || *m_p == '\n' || *m_p == '\r' || *m_p == '\t'))
+            ++m_p;
+    }
+
+    bool expect(char c, const char* message) {
+        skipSpace();
+        if (m_p == m_end || *m_p != c)
+            return fail(message);
+        ++m_p;
+        return true;
+    }
+
+    void scanRootObject(QList<Member>& members) {
+        ++m_p;  // '{'
+        skipSpace();
+        if (m_p != m_end && *m_p == '}') {
+            ++m_p;
+            return;
+        }
+        while (!m_error) {
+            skipSpace();
+            if (m_p == m_end || *m_p != '"') {
+                fail("expected a member name in quotes");
+                return;
+            }
+            const char* keyStart = m_p + 1;
+            if (!scanString())
+                return;
+            QByteArray key(keyStart, m_p - 1 - keyStart);
+            if (!expect(':', "expected ':' after a member name"))
+                return;
+            skipSpace();
+            const char* valueStart = m_p;
+            if (!scanValue(1))
+                return;
+            members.append({std::move(key), {valueStart - m_begin, m_p - m_begin}});
+            skipSpace();
+            if (m_p != m_end && *m_p == ',') {
+                ++m_p;
+                continue;
+            }
+            expect('}', "expected ',' or '}' in an object");
+            return;
+        }
+    }
+
+    bool scanValue(int depth) {
+        skipSpace();
+        if (m_p == m_end)
+            return fail("unexpected end of the document");
+        switch (*m_p) {
+        case '"': return scanString();
+        case '{': return scanContainer(depth, '}', true);
+        case '[': return scanContainer(depth, ']', false);
+        case 't': return scanLiteral("true");
+        case 'f': return scanLiteral("false");
+        case 'n': return scanLiteral("null");
+        default: return scanNumber();
+        }
+    }
+
+    bool scanContainer(int depth, char close, bool isObject) {
+        if (depth >= kMaxDepth)
+            return fail("the document nests deeper than 512 levels");
+        ++m_p;
+        skipSpace();
+        if (m_p != m_end && *m_p == close) {
+            ++m_p;
+            return true;
+        }
+        for (;;) {
+            if (isObject) {
+                skipSpace();
+                if (m_p == m_end || *m_p != '"')
+                    return fail("expected a member name in quotes");
+                if (!scanString() || !expect(':', "expected ':' after a member name"))
+                    return false;
+            }
+            if (!scanValue(depth + 1))
+                return false;
+            skipSpace();
+            if (m_p != m_end && *m_p == ',') {
+                ++m_p;
+                continue;
+            }
+            return expect(close, isObject ? "expected ',' or '}' in an object" : "expected ',' or ']' in an array");
+        }
+    }
+
+    // On entry *m_p is the opening quote; on success m_p is just past the closing quote.
+    bool scanString() {
+        ++m_p;
+        for (;;) {
+            // The common case is a long run of plain bytes: keep this loop tight.
+            while (m_p != m_end && static_cast<unsigned char>(*m_p) >= 0x20 && *m_p != '"' && *m_p != '\\')
+                ++m_p;
+            if (m_p == m_end)
+                return fail("unterminated string");
+            if (*m_p == '"') {
+                ++m_p;
+                return true;
+            }
+            if (*m_p != '\\')
+                return fail("control character inside a string (escape it, e.g. \\n)");
+            ++m_p;
+            if (m_p == m_end)
+                return fail("unterminated string");
+            switch (*m_p) {
+            case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+                ++m_p;
+                break;
+            case 'u':
+                ++m_p;
+                for (int i = 0; i < 4; ++i, ++m_p) {
+                    if (m_p == m_end || !isxdigit(static_cast<unsigned char>(*m_p)))
+                        return fail("invalid \\u escape in a string");
+                }
+                break;
+            default:
+                return fail("invalid escape in a string");
+            }
+        }
+    }
+
+    bool scanLiteral(const char* word) {
+        for (const char* w = word; *w; ++w, ++m_p) {
+            if (m_p == m_end || *m_p != *w)
+                return fail("invalid literal (expected true, false or null)");
+        }
+        return true;
+    }
+
+    bool digits() {
+        const char* start = m_p;
+        while (m_p != m_end && *m_p >= '0' && *m_p <= '9')
+            ++m_p;
+        return m_p != start;
+    }
+
+    bool scanNumber() {
+        if (*m_p == '-')
+            ++m_p;
+        if (m_p != m_end && *m_p == '0')
+            ++m_p;
+        else if (!digits())
+            return fail("invalid value (expected a string, number, object, array, true, false or null)");
+        if (m_p != m_end && *m_p == '.') {
+            ++m_p;
+            if (!digits())
+                return fail("invalid number: digits expected after '.'");
+        }
+        if (m_p != m_end && (*m_p == 'e' || *m_p == 'E')) {
+            ++m_p;
+            if (m_p != m_end && (*m_p == '+' || *m_p == '-'))
+                ++m_p;
+            if (!digits())
+                return fail("invalid number: digits expected in the exponent");
+        }
+        return true;
+    }
+
+    const char* m_p;
+    const char* m_begin;
+    const char* m_end;
+    const char* m_error = nullptr;
+    const char* m_errorAt = nullptr;
+};
+
+// Parses one small value through QJsonDocument by wrapping it in an array.
+QJsonValue smallValue(QByteArrayView document, Span span) {
+    if (!span.isValid())
+        return QJsonValue(QJsonValue::Undefined);
+    QByteArray wrapped;
+    wrapped.reserve(span.end - span.begin + 2);
+    wrapped.append('[').append(document.sliced(span.begin, span.end - span.begin)).append(']');
+    return QJsonDocument::fromJson(wrapped).array().at(0);
+}
+
+}  // namespace
+
+Span ObjectScan::find(QByteArrayView key) const {
+    for (auto it = members.crbegin(); it != members.crend(); ++it) {
+        if (it->key == key)
+            return it->value;
+    }
+    return {};
+}
+
+ObjectScan scanObject(QByteArrayView document) { return Scanner(document).run(); }
+
+std::optional<QString> stringAt(QByteArrayView document, Span span) {
+    const QJsonValue v = smallValue(document, span);
+    return v.isString() ? std::optional(v.toString()) : std::nullopt;
+}
+
+std::optional<bool> boolAt(QByteArrayView document, Span span) {
+    const QJsonValue v = smallValue(document, span);
+    return v.isBool() ? std::optional(v.toBool()) : std::nullopt;
+}
+
+std::optional<double> numberAt(QByteArrayView document, Span span) {
+    const QJsonValue v = smallValue(document, span);
+    return v.isDouble() ? std::optional(v.toDouble()) : std::nullopt;
+}
+
+QByteArray replaced(QByteArrayView document, Span span, QByteArrayView replacement) {
+    QByteArray out;
+    out.reserve(document.size() - (span.end - span.begin) + replacement.size());
+    out.append(document.first(span.begin)).append(replacement).append(document.sliced(span.end));
+    return out;
+}
+
+QByteArray quoted(const QString& text) {
+    const QByteArray array = QJsonDocument(QJsonArray{text}).toJson(QJsonDocument::Compact);
+    return array.sliced(1, array.size() - 2);
+}
+
+}  // namespace understudy::json

@@ -1,0 +1,619 @@
+#include "routing/Exchange.h"
+
+#include "config/Secrets.h"
+#include "http/Connection.h"
+#include "routing/Health.h"
+#include "telemetry/Telemetry.h"
+
+#include <QDateTime>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QStringList>
+
+#include <limits>
+
+namespace understudy {
+namespace {
+
+qint64 nowMs() { return QDateTime::currentMSecsSinceEpoch(); }
+
+bool sameName(QByteArrayView a, QByteArrayView b) { return a.compare(b, Qt::CaseInsensitive) == 0; }
+
+// Headers that describe one hop, or that the proxy sets itself; never copied from one side to the other.
+bool isHopHeader(QByteArrayView name) {
+    for (const char* hop : {"connection", "keep-alive", "proxy-connection", "proxy-authorization", "proxy-authenticate",
+                            "te", "trailer", "transfer-encoding", "upgrade", "content-length", "host"}) {
+        if (sameName(name, hop))
+            return true;
+    }
+    return name.size() > 12 && sameName(name.first(12), "x-understudy");
+}
+
+bool isCredentialHeader(QByteArrayView name) { return sameName(name, "x-api-key") || sameName(name, "authorization"); }
+
+QString clockTime(qint64 epochMs) {
+    return QDateTime::fromMSecsSinceEpoch(epochMs).toString(QStringLiteral("HH:mm:ss"));
+}
+
+// The reason an in-band stream error gives, e.g. "overloaded_error: Overloaded".
+QString inBandReason(const http::SseEvent& event) {
+    const QJsonObject object = QJsonDocument::fromJson(event.data).object();
+    QJsonObject error = object.value(QLatin1String("error")).toObject();
+    if (error.isEmpty())
+        error = object;
+    QString type = error.value(QLatin1String("type")).toString();
+    if (type.isEmpty())
+        type = error.value(QLatin1String("code")).toString();
+    return QStringLiteral("in-band error before content (%1)").arg(type.isEmpty() ? QStringLiteral("unknown") : type);
+}
+
+}  // namespace
+
+Exchange::Exchange(ProxyContext context, std::shared_ptr<const Config> config, Inbound inbound, http::Connection* client)
+    : m_ctx(context), m_config(std::move(config)), m_in(std::move(inbound)), m_client(client) {
+    // Coarse timers may fire 5% early; a retry-after wait or a timeout must not.
+    m_timer.setSingleShot(true);
+    m_timer.setTimerType(Qt::PreciseTimer);
+    m_retryTimer.setSingleShot(true);
+    m_retryTimer.setTimerType(Qt::PreciseTimer);
+    connect(&m_timer, &QTimer::timeout, this, &Exchange::onTimeout);
+    connect(&m_retryTimer, &QTimer::timeout, this, &Exchange::startAttempt);
+    connect(client, &http::Connection::clientGone, this, [this] {
+        dropCall();
+        finish();
+    });
+}
+
+Exchange::~Exchange() {
+    dropCall();
+    if (m_probing && m_index >= 0 && m_index < m_plan.targets.size())
+        m_ctx.health->releaseProbe(target().key());
+}
+
+void Exchange::start() {
+    m_clock.start();
+    m_budget.setRemainingTime(m_config->failover.totalBudgetMs);
+    m_ctx.telemetry->counters().requests += 1;
+    const QByteArray& body = m_in.request.body;
+    m_scan = json::scanObject(body);
+    if (!m_scan.ok) {
+        respondLocally(400, QStringLiteral("The request body is not valid JSON: %1 (at byte %2).")
+                                .arg(m_scan.error).arg(m_scan.errorOffset));
+        return;
+    }
+    m_requestedModel = json::stringAt(body, m_scan.find("model")).value_or(QString());
+    m_wantsStream = json::boolAt(body, m_scan.find("stream")).value_or(false);
+    m_clientName = detectClient(m_in.request.headers);
+    m_plan = planRoute(*m_config, m_in.chainFromPath, m_clientName, m_requestedModel);
+    if (!m_plan.error.isEmpty()) {
+        respondLocally(m_config->chains.contains(m_plan.chain) ? 400 : 404, m_plan.error);
+        return;
+    }
+    nextTarget();
+}
+
+void Exchange::nextTarget() {
+    dropCall();
+    const qint64 now = nowMs();
+    while (++m_index < m_plan.targets.size() && !m_budget.hasExpired()) {
+        const Target& t = target();
+        m_probing = false;
+        if (m_tooLongModels.contains(t.model)) {
+            skipTarget(QStringLiteral("skipped: the prompt is too long for %1").arg(t.model));
+            continue;
+        }
+        if (!endpointForPath(m_in.path, t.provider->type)) {
+            skipTarget(QStringLiteral("skipped: provider type %1 cannot serve %2 requests without translation, "
+                                      "which this version does not have")
+                           .arg(providerTypeName(t.provider->type), dialectName(m_in.dialect)));
+            continue;
+        }
+        const HealthBoard::Admission admission = m_ctx.health->admit(t.key(), now);
+        if (admission == HealthBoard::Admission::Skip) {
+            const TargetHealth h = m_ctx.health->health(t.key(), now);
+            skipTarget(QStringLiteral("skipped: cooling until %1 after %2").arg(clockTime(h.coolingUntilMs), h.reason));
+            continue;
+        }
+        m_probing = admission == HealthBoard::Admission::Probe;
+        m_retries = 0;
+        if (!m_lastFailedTarget.isEmpty()) {
+            m_ctx.telemetry->counters().failovers += 1;
+            m_ctx.telemetry->record({QStringLiteral("failover"), 0,
+                                     {{QStringLiteral("from"), m_lastFailedTarget},
+                                      {QStringLiteral("to"), t.key()},
+                                      {QStringLiteral("reason"), m_lastFailureReason},
+                                      {QStringLiteral("attempt"), m_networkAttempts + 1},
+                                      {QStringLiteral("chain"), m_plan.chain}}});
+            m_lastFailedTarget.clear();
+        }
+        startAttempt();
+        return;
+    }
+    finishAllFailed();
+}
+
+void Exchange::skipTarget(const QString& why) { m_attempts.append({target().key(), why}); }
+
+void Exchange::startAttempt() {
+    QString error;
+    http::OutboundRequest out = outboundFor(target(), &error);
+    if (!error.isEmpty()) {
+        if (m_probing)
+            m_ctx.health->releaseProbe(target().key());
+        m_probing = false;
+        m_onlyTimeouts = false;
+        skipTarget(error);
+        nextTarget();
+        return;
+    }
+    ++m_networkAttempts;
+    m_phase = Phase::Connecting;
+    m_head = {};
+    m_body.clear();
+    m_sse = {};
+    m_held.clear();
+    m_sawEnd = false;
+    m_call = m_ctx.pool->send(std::move(out), this);
+    connect(m_call, &http::UpstreamCall::connected, this, &Exchange::onConnected);
+    connect(m_call, &http::UpstreamCall::headReceived, this, &Exchange::onHead);
+    connect(m_call, &http::UpstreamCall::bodyReceived, this, &Exchange::onBody);
+    connect(m_call, &http::UpstreamCall::finished, this, &Exchange::onUpstreamFinished);
+    connect(m_call, &http::UpstreamCall::failed, this, &Exchange::onUpstreamFailed);
+    armTimer(m_config->failover.connectTimeoutMs);
+}
+
+http::OutboundRequest Exchange::outboundFor(const Target& t, QString* error) const {
+    const ProviderConfig& provider = *t.provider;
+    const Endpoint endpoint = *endpointForPath(m_in.path, provider.type);
+    http::OutboundRequest out;
+    out.url = provider.baseUrl;
+    QString basePath = out.url.path();
+    while (basePath.endsWith(QLatin1Char('/')))
+        basePath.chop(1);
+    out.url.setPath(basePath + QString::fromLatin1(endpoint.upstreamSuffix));
+    if (!m_in.request.query.isEmpty())
+        out.url.setQuery(QString::fromLatin1(m_in.request.query));
+    out.method = m_in.request.method;
+
+    for (const http::Header& h : m_in.request.headers.fields()) {
+        if (isHopHeader(h.name) || isCredentialHeader(h.name) || sameName(h.name, "accept-encoding"))
+            continue;
+        out.headers.add(h.name, h.value);
+    }
+    // Clients advertise gzip/br/zstd; we pass bytes through and parse streams, so ask for what we can read.
+    out.headers.set("Accept-Encoding", "identity");
+    switch (provider.auth) {
+    case AuthMode::Client:
+        for (const http::Header& h : m_in.request.headers.fields()) {
+            if (isCredentialHeader(h.name))
+                out.headers.add(h.name, h.value);
+        }
+        break;
+    case AuthMode::Key: {
+        const SecretLookup key = resolveSecret(provider.apiKey, QStringLiteral("provider '%1'").arg(provider.id));
+        if (!key.error.isEmpty()) {
+            *error = key.error;
+            return {};
+        }
+        if (provider.type == ProviderType::Anthropic)
+            out.headers.set("x-api-key", key.value);
+        else
+            out.headers.set("Authorization", "Bearer " + key.value);
+        break;
+    }
+    case AuthMode::None:
+        break;
+    }
+
+    const json::Span modelSpan = m_scan.find("model");
+    if (modelSpan.isValid() && t.model != m_requestedModel)
+        out.body = json::replaced(m_in.request.body, modelSpan, json::quoted(t.model));
+    else
+        out.body = m_in.request.body;  // shared, not copied
+    return out;
+}
+
+void Exchange::onConnected() {
+    if (m_phase != Phase::Connecting)
+        return;
+    m_phase = Phase::AwaitingHead;
+    // A non-streaming answer arrives only once it is fully generated, so only the budget bounds its wait.
+    armTimer(m_wantsStream ? firstTokenTimeoutMs() : remainingBudgetMs());
+}
+
+void Exchange::onHead(const http::ResponseHead& head) {
+    if (m_phase == Phase::Connecting)
+        onConnected();
+    m_head = head;
+    const bool success = head.status >= 200 && head.status < 300;
+    const bool eventStream = head.headers.value("content-type").contains("text/event-stream");
+    m_phase = success && eventStream ? Phase::AwaitingContent : Phase::ReadingBody;
+}
+
+void Exchange::onBody(const QByteArray& bytes) {
+    switch (m_phase) {
+    case Phase::AwaitingContent:
+    case Phase::Streaming:
+        handleStreamBytes(bytes);
+        break;
+    case Phase::ReadingBody:
+        if (m_body.size() + bytes.size() > kMaxResponseBytes) {
+            Verdict v;
+            v.kind = OutcomeClass::Failover;
+            v.reason = QStringLiteral("response larger than %1 MiB").arg(kMaxResponseBytes >> 20);
+            settle(v);
+            return;
+        }
+        m_body.append(bytes);
+        break;
+    default:
+        break;
+    }
+}
+
+void Exchange::handleStreamBytes(const QByteArray& bytes) {
+    QList<http::SseEvent> events;
+    m_sse.feed(bytes, events);
+    QByteArray out;
+    for (const http::SseEvent& event : events) {
+        const bool committed = m_phase == Phase::Streaming;
+        const StreamEventKind kind = classifyStreamEvent(m_in.dialect, event, committed);
+        if (kind == StreamEventKind::Malformed) {
+            qWarning("understudy: dropped a malformed stream event from %s (%lld bytes)",
+                     qPrintable(target().key()), static_cast<long long>(event.raw.size()));
+            continue;
+        }
+        if (!committed) {
+            if (kind == StreamEventKind::Error) {
+                Verdict v;
+                v.kind = OutcomeClass::Failover;
+                v.reason = inBandReason(event);
+                settle(v);
+                return;
+            }
+            if (kind == StreamEventKind::Preamble) {
+                m_held.append(event.raw);
+                continue;
+            }
+            m_sawEnd = kind == StreamEventKind::End;
+            m_held.append(event.raw);
+            commitStream();
+            continue;
+        }
+        m_sawEnd = m_sawEnd || kind == StreamEventKind::End;
+        m_forwardedError = m_forwardedError || kind == StreamEventKind::Error;
+        out.append(event.raw);
+    }
+    if (m_phase == Phase::Streaming) {
+        if (!out.isEmpty() && m_client)
+            m_client->writeStream(out);
+        armTimer(m_config->failover.streamIdleTimeoutMs);
+    }
+}
+
+void Exchange::commitStream() {
+    m_phase = Phase::Streaming;
+    markHealthy();
+    if (m_client) {
+        m_client->beginStream(m_head.status, responseHeaders(m_head.headers));
+        m_client->writeStream(m_held);
+    }
+    m_held.clear();
+    m_timer.stop();
+}
+
+void Exchange::onUpstreamFinished() {
+    switch (m_phase) {
+    case Phase::ReadingBody:
+        if (m_head.status >= 200 && m_head.status < 300)
+            serveNonStream();
+        else
+            settle(classifyResponse(m_head.status, m_head.headers, m_body, m_config->failover, nowMs()));
+        break;
+    case Phase::AwaitingContent: {
+        Verdict v;
+        v.kind = OutcomeClass::Failover;
+        v.reason = QStringLiteral("stream ended before any content");
+        settle(v);
+        break;
+    }
+    case Phase::Streaming:
+        endCommittedStream(m_sawEnd || m_forwardedError ? QString()
+                                                        : QStringLiteral("the upstream ended the stream early"));
+        break;
+    default:
+        break;
+    }
+}
+
+void Exchange::onUpstreamFailed(http::TransportFailure failure, const QString& detail) {
+    Q_UNUSED(detail);  // socket error strings can echo addresses; the category is what users act on
+    m_call = nullptr;
+    if (m_phase == Phase::Streaming) {
+        endCommittedStream(http::describe(failure));
+        return;
+    }
+    Verdict v = classifyTransport(failure);
+    if (m_phase == Phase::AwaitingContent) {
+        v.kind = OutcomeClass::Failover;
+        v.reason = QStringLiteral("stream broke before any content");
+    }
+    settle(v);
+}
+
+void Exchange::onTimeout() {
+    const FailoverConfig& f = m_config->failover;
+    if (m_phase == Phase::Streaming) {
+        endCommittedStream(QStringLiteral("no data for %1 s").arg(f.streamIdleTimeoutMs / 1000.0));
+        return;
+    }
+    if (remainingBudgetMs() <= 0) {
+        dropCall();
+        m_attempts.append({target().key(), QStringLiteral("stopped: the total budget of %1 ms is spent").arg(f.totalBudgetMs)});
+        if (m_probing)
+            m_ctx.health->releaseProbe(target().key());
+        m_probing = false;
+        m_budgetSpent = true;
+        finishAllFailed();
+        return;
+    }
+    Verdict v;
+    switch (m_phase) {
+    case Phase::Connecting:
+        v = timeoutVerdict(QStringLiteral("no connection"), f.connectTimeoutMs);
+        break;
+    case Phase::AwaitingHead:
+    case Phase::AwaitingContent:
+        v = timeoutVerdict(QStringLiteral("no first token"), m_wantsStream ? firstTokenTimeoutMs() : f.totalBudgetMs);
+        break;
+    default:
+        v = timeoutVerdict(QStringLiteral("response not complete"), f.totalBudgetMs);
+        break;
+    }
+    settle(v);
+}
+
+void Exchange::settle(const Verdict& v) {
+    dropCall();
+    m_phase = Phase::Idle;
+    const Target& t = target();
+    if (v.status)
+        m_lastStatus = v.status;
+    m_onlyTimeouts = m_onlyTimeouts && v.timeout;
+    switch (v.kind) {
+    case OutcomeClass::Success:
+        return;
+    case OutcomeClass::ClientError:
+        markHealthy();  // it answered: the target is up, the request is at fault
+        passThroughClientError();
+        return;
+    case OutcomeClass::TooLong:
+        markHealthy();
+        m_attempts.append({t.key(), v.reason});
+        m_tooLongModels.insert(t.model);
+        if (m_tooLong.status == 0) {
+            m_tooLong = m_head;
+            m_tooLongBody = m_body;
+        }
+        nextTarget();
+        return;
+    case OutcomeClass::Transient:
+        if (m_retries < m_config->failover.retriesBeforeFailover) {
+            const int delay = retryDelayMs(v, m_retries);
+            if (delay < remainingBudgetMs()) {
+                ++m_retries;
+                m_attempts.append({t.key(), v.reason + QStringLiteral(", retried after %1 ms").arg(delay)});
+                m_retryTimer.start(delay);
+                return;
+            }
+        }
+        [[fallthrough]];
+    case OutcomeClass::Failover:
+        markFailed(v);
+        nextTarget();
+        return;
+    }
+}
+
+void Exchange::markHealthy() {
+    const QString key = target().key();
+    m_probing = false;
+    if (const std::optional<qint64> downFor = m_ctx.health->recordSuccess(key, nowMs())) {
+        m_ctx.telemetry->counters().recoveries += 1;
+        m_ctx.telemetry->record({QStringLiteral("recovery"), 0,
+                                 {{QStringLiteral("target"), key},
+                                  {QStringLiteral("downForMs"), static_cast<double>(*downFor)},
+                                  {QStringLiteral("chain"), m_plan.chain}}});
+    }
+}
+
+void Exchange::markFailed(const Verdict& v) {
+    const QString key = target().key();
+    m_probing = false;
+    const qint64 until = m_ctx.health->recordFailure(key, v, nowMs(), m_config->failover.primaryRecoveryCheckIntervalMs);
+    m_ctx.telemetry->counters().failuresBy[key] += 1;
+    m_ctx.telemetry->record({QStringLiteral("cooldown"), 0,
+                             {{QStringLiteral("target"), key},
+                              {QStringLiteral("reason"), v.reason},
+                              {QStringLiteral("until"), QDateTime::fromMSecsSinceEpoch(until, Qt::UTC).toString(Qt::ISODateWithMs)},
+                              {QStringLiteral("quota"), v.quota}}});
+    QString reason = v.reason;
+    if (v.coolUntilMs)
+        reason += QStringLiteral(", retry after %1").arg(clockTime(until));
+    m_attempts.append({key, reason});
+    m_lastFailedTarget = key;
+    m_lastFailureReason = reason;
+}
+
+void Exchange::serveNonStream() {
+    markHealthy();
+    m_phase = Phase::Done;
+    if (m_client)
+        m_client->respond(m_head.status, responseHeaders(m_head.headers), m_body);
+    recordServed(m_head.status, QString());
+    finish();
+}
+
+void Exchange::endCommittedStream(const QString& breakReason) {
+    dropCall();
+    m_phase = Phase::Done;
+    if (!breakReason.isEmpty()) {
+        m_ctx.telemetry->counters().streamsCut += 1;
+        // Never let a cut stream look complete: end it with the dialect's in-band error.
+        const QString message = QStringLiteral("Understudy: the stream from %1 broke after content was sent (%2); "
+                                               "the answer is incomplete.").arg(target().key(), breakReason);
+        if (m_client)
+            m_client->writeStream(streamErrorEvent(m_in.dialect, message));
+        Verdict v;
+        v.kind = OutcomeClass::Failover;
+        v.reason = QStringLiteral("stream broke: %1").arg(breakReason);
+        markFailed(v);
+    }
+    if (m_client)
+        m_client->endStream();
+    recordServed(m_head.status, breakReason);
+    finish();
+}
+
+void Exchange::passThroughClientError() {
+    m_phase = Phase::Done;
+    m_ctx.telemetry->counters().clientErrors += 1;
+    m_attempts.append({target().key(), QStringLiteral("HTTP %1 returned to the client").arg(m_head.status)});
+    if (m_client)
+        m_client->respond(m_head.status, responseHeaders(m_head.headers), m_body);
+    recordRequestEvent(m_head.status, QStringLiteral("client_error"), target().key());
+    finish();
+}
+
+void Exchange::finishAllFailed() {
+    dropCall();
+    m_phase = Phase::Done;
+    if (m_tooLong.status != 0) {
+        // The client knows what to do with "prompt is too long" (e.g. Claude Code compacts): hand it over as is.
+        if (m_client)
+            m_client->respond(m_tooLong.status, m_tooLong.headers, m_tooLongBody);
+        recordRequestEvent(m_tooLong.status, QStringLiteral("too_long"), QString());
+        finish();
+        return;
+    }
+    m_ctx.telemetry->counters().allFailed += 1;
+    const bool timedOut = m_budgetSpent || (m_onlyTimeouts && m_networkAttempts > 0);
+    const int status = timedOut ? 504 : (m_lastStatus ? m_lastStatus : 503);
+    QStringList parts;
+    for (const AttemptRecord& a : m_attempts)
+        parts.append(a.target + QStringLiteral(": ") + a.outcome);
+    const QString message = QStringLiteral("Understudy: every target of chain '%1' failed. %2.")
+                                .arg(m_plan.chain, parts.join(QStringLiteral("; ")));
+    http::Headers headers;
+    headers.set("Content-Type", "application/json");
+    headers.set("x-understudy-attempts", QByteArray::number(m_networkAttempts));
+    headers.set("x-understudy-chain", m_plan.chain.toUtf8());
+    std::optional<qint64> earliest;
+    const qint64 now = nowMs();
+    for (const Target& t : m_plan.targets) {
+        const TargetHealth h = m_ctx.health->health(t.key(), now);
+        if (h.state != TargetHealth::State::Healthy && h.coolingUntilMs > now && (!earliest || h.coolingUntilMs < *earliest))
+            earliest = h.coolingUntilMs;
+    }
+    if (earliest)
+        headers.set("retry-after", QByteArray::number(std::max<qint64>(1, (*earliest - now + 999) / 1000)));
+    if (m_client)
+        m_client->respond(status, headers, errorBody(m_in.dialect, status, message));
+    recordRequestEvent(status, QStringLiteral("all_failed"), QString());
+    finish();
+}
+
+void Exchange::respondLocally(int status, const QString& message) {
+    m_phase = Phase::Done;
+    http::Headers headers;
+    headers.set("Content-Type", "application/json");
+    if (m_client)
+        m_client->respond(status, headers, errorBody(m_in.dialect, status, message));
+    recordRequestEvent(status, QStringLiteral("rejected"), QString());
+    finish();
+}
+
+void Exchange::recordServed(int status, const QString& breakReason) {
+    Counters& c = m_ctx.telemetry->counters();
+    c.served += 1;
+    c.servedBy[target().key()] += 1;
+    if (m_index > 0)
+        c.servedByFallback += 1;
+    recordRequestEvent(status, breakReason.isEmpty() ? QStringLiteral("served") : QStringLiteral("stream_broken"),
+                       target().key());
+}
+
+void Exchange::recordRequestEvent(int status, const QString& outcome, const QString& servedBy) {
+    QJsonArray attempts;
+    for (const AttemptRecord& a : m_attempts)
+        attempts.append(QJsonObject{{QStringLiteral("target"), a.target}, {QStringLiteral("outcome"), a.outcome}});
+    QJsonObject fields{{QStringLiteral("chain"), m_plan.chain},
+                       {QStringLiteral("dialect"), dialectName(m_in.dialect)},
+                       {QStringLiteral("requestedModel"), m_requestedModel},
+                       {QStringLiteral("stream"), m_wantsStream},
+                       {QStringLiteral("status"), status},
+                       {QStringLiteral("outcome"), outcome},
+                       {QStringLiteral("attempts"), attempts},
+                       {QStringLiteral("durationMs"), static_cast<double>(m_clock.elapsed())}};
+    if (!m_clientName.isEmpty())
+        fields.insert(QStringLiteral("client"), m_clientName);
+    if (!servedBy.isEmpty()) {
+        fields.insert(QStringLiteral("servedBy"), servedBy);
+        fields.insert(QStringLiteral("fallbackDepth"), m_index);
+    }
+    m_ctx.telemetry->record({QStringLiteral("request"), 0, fields});
+}
+
+http::Headers Exchange::responseHeaders(const http::Headers& upstream) const {
+    http::Headers headers;
+    for (const http::Header& h : upstream.fields()) {
+        if (!isHopHeader(h.name))
+            headers.add(h.name, h.value);
+    }
+    const Target& t = target();
+    headers.set("x-understudy-provider", t.provider->id.toUtf8());
+    headers.set("x-understudy-model", t.model.toUtf8());
+    headers.set("x-understudy-attempts", QByteArray::number(m_networkAttempts));
+    headers.set("x-understudy-chain", m_plan.chain.toUtf8());
+    return headers;
+}
+
+void Exchange::armTimer(int ms) {
+    // Once a stream is committed only its idle timeout applies: a long answer may outlast the budget.
+    if (m_phase != Phase::Streaming)
+        ms = std::min(ms, remainingBudgetMs());
+    m_timer.start(std::max(0, ms));
+}
+
+int Exchange::firstTokenTimeoutMs() const {
+    const FailoverConfig& f = m_config->failover;
+    const double estimatedTokens = m_in.request.body.size() / 4.0;  // ~4 bytes a token is close enough here
+    return f.firstTokenTimeoutMs + static_cast<int>(f.firstTokenTimeoutPer100kTokensMs * estimatedTokens / 100000.0);
+}
+
+int Exchange::remainingBudgetMs() const {
+    return static_cast<int>(std::min<qint64>(m_budget.remainingTime(), std::numeric_limits<int>::max()));
+}
+
+void Exchange::dropCall() {
+    m_timer.stop();
+    m_retryTimer.stop();
+    if (m_call) {
+        m_call->disconnect(this);
+        m_call->abort();
+        m_call->deleteLater();
+    }
+    m_call = nullptr;
+}
+
+void Exchange::finish() {
+    if (m_finished)
+        return;
+    m_finished = true;
+    m_phase = Phase::Done;
+    dropCall();
+    Q_EMIT finished();
+}
+
+}  // namespace understudy

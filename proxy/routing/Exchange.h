@@ -1,0 +1,132 @@
+#pragma once
+
+#include "dialects/Dialect.h"
+#include "http/Message.h"
+#include "http/SseReader.h"
+#include "http/Upstream.h"
+#include "json/JsonScan.h"
+#include "routing/FailoverPolicy.h"
+#include "routing/Route.h"
+
+#include <QDeadlineTimer>
+#include <QElapsedTimer>
+#include <QPointer>
+#include <QSet>
+#include <QTimer>
+
+#include <memory>
+
+namespace understudy {
+
+namespace http {
+class Connection;
+}
+class HealthBoard;
+class Telemetry;
+
+// What an exchange needs from the proxy that owns it (all on the proxy thread).
+struct ProxyContext {
+    http::UpstreamPool* pool = nullptr;
+    HealthBoard* health = nullptr;
+    Telemetry* telemetry = nullptr;
+};
+
+// One inbound model request and its attempt loop (DESIGN.md §3): try each target of the plan in order, retry
+// transient failures, skip cooling targets, hold a stream until its first content, and answer the client
+// exactly once — with the serving target's response, or an error naming every attempt.
+class Exchange : public QObject {
+    Q_OBJECT
+public:
+    struct Inbound {
+        http::Request request;
+        Dialect dialect;
+        QByteArray path;          // without any /chains/<id> prefix
+        QString chainFromPath;
+    };
+
+    Exchange(ProxyContext context, std::shared_ptr<const Config> config, Inbound inbound, http::Connection* client);
+    ~Exchange() override;
+    void start();
+
+Q_SIGNALS:
+    void finished();
+
+private:
+    enum class Phase { Idle, Connecting, AwaitingHead, AwaitingContent, ReadingBody, Streaming, Done };
+    struct AttemptRecord {
+        QString target;
+        QString outcome;
+    };
+
+    void nextTarget();
+    void startAttempt();
+    http::OutboundRequest outboundFor(const Target& target, QString* error) const;
+    void onConnected();
+    void onHead(const http::ResponseHead& head);
+    void onBody(const QByteArray& bytes);
+    void onUpstreamFinished();
+    void onUpstreamFailed(http::TransportFailure failure, const QString& detail);
+    void onTimeout();
+    void handleStreamBytes(const QByteArray& bytes);
+    void commitStream();
+    void settle(const Verdict& verdict);
+    void markHealthy();
+    void markFailed(const Verdict& verdict);
+    void respondLocally(int status, const QString& message);
+    void recordServed(int status, const QString& breakReason);
+    void serveNonStream();
+    void endCommittedStream(const QString& breakReason);
+    void passThroughClientError();
+    void finishAllFailed();
+    void skipTarget(const QString& why);
+    void armTimer(int ms);
+    int firstTokenTimeoutMs() const;
+    int remainingBudgetMs() const;
+    void dropCall();
+    http::Headers responseHeaders(const http::Headers& upstream) const;
+    void recordRequestEvent(int status, const QString& outcome, const QString& servedBy);
+    void finish();
+    const Target& target() const { return m_plan.targets[m_index]; }
+
+    ProxyContext m_ctx;
+    std::shared_ptr<const Config> m_config;
+    Inbound m_in;
+    QPointer<http::Connection> m_client;
+    json::ObjectScan m_scan;
+    QString m_requestedModel;
+    bool m_wantsStream = false;
+    RoutePlan m_plan;
+    QString m_clientName;
+
+    int m_index = -1;
+    int m_retries = 0;           // on the current target
+    int m_networkAttempts = 0;
+    bool m_probing = false;
+    QList<AttemptRecord> m_attempts;
+    QString m_lastFailedTarget;
+    QString m_lastFailureReason;
+    int m_lastStatus = 0;
+    bool m_onlyTimeouts = true;  // every failure so far was a timeout (→ 504 when all fail)
+    bool m_budgetSpent = false;
+    QSet<QString> m_tooLongModels;
+    http::ResponseHead m_tooLong;  // the first "prompt too long" answer, returned if nothing else serves
+    QByteArray m_tooLongBody;
+
+    Phase m_phase = Phase::Idle;
+    QPointer<http::UpstreamCall> m_call;
+    QTimer m_timer;
+    QTimer m_retryTimer;
+    QDeadlineTimer m_budget;
+    QElapsedTimer m_clock;
+    http::ResponseHead m_head;
+    QByteArray m_body;
+    http::SseReader m_sse;
+    QByteArray m_held;           // stream events before the commit point
+    bool m_sawEnd = false;
+    bool m_forwardedError = false;
+    bool m_finished = false;
+
+    static constexpr qsizetype kMaxResponseBytes = 64 * 1024 * 1024;
+};
+
+}  // namespace understudy

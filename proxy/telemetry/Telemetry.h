@@ -1,0 +1,63 @@
+#pragma once
+
+#include <QFile>
+#include <QHash>
+#include <QJsonObject>
+#include <QObject>
+
+#include <optional>
+
+namespace understudy {
+
+// One line of the event log: request, failover, recovery, cooldown, config. Never carries a key, a token or
+// prompt text: only names, statuses, reasons and figures.
+struct ProxyEvent {
+    QString type;
+    qint64 timeMs = 0;
+    QJsonObject fields;
+
+    QByteArray toJsonLine() const;
+};
+
+struct Counters {
+    quint64 requests = 0;        // inbound model requests
+    quint64 served = 0;          // answered by some target
+    quint64 servedByFallback = 0;
+    quint64 failovers = 0;       // moves to a next target
+    quint64 recoveries = 0;
+    quint64 allFailed = 0;
+    quint64 clientErrors = 0;    // upstream 4xx passed through
+    quint64 streamsCut = 0;      // committed streams that broke
+    QHash<QString, quint64> servedBy;     // target → count
+    QHash<QString, quint64> failuresBy;   // target → count
+};
+
+// Collects events and counters on the proxy thread. Events go to the JSON-lines log (and stderr in headless
+// mode) and, as queued signals, to whoever listens (the tray).
+class Telemetry : public QObject {
+    Q_OBJECT
+public:
+    explicit Telemetry(QObject* parent = nullptr);
+
+    // An empty path disables the file log.
+    void setLogFile(const QString& path);
+    void setEchoToStderr(bool echo) { m_echo = echo; }
+
+    void record(ProxyEvent event);
+    Counters& counters() { return m_counters; }
+    const Counters& counters() const { return m_counters; }
+    const std::optional<ProxyEvent>& lastSwitch() const { return m_lastSwitch; }
+
+Q_SIGNALS:
+    void eventRecorded(const understudy::ProxyEvent& event);
+
+private:
+    QFile m_log;
+    bool m_echo = false;
+    Counters m_counters;
+    std::optional<ProxyEvent> m_lastSwitch;
+};
+
+}  // namespace understudy
+
+Q_DECLARE_METATYPE(understudy::ProxyEvent)

@@ -31,13 +31,15 @@ int checkConfig(const QString& path) {
         return kExitConfigError;
     }
     const ConfigResult result = parseConfig(file.readAll());
+    for (const ConfigProblem& w : result.warnings)
+        std::fprintf(stderr, "%s: warning: %s: %s\n", qPrintable(path), qPrintable(w.path), qPrintable(w.message));
     if (!result.config) {
         printProblems(path, result.problems);
-        std::fprintf(stderr, "%s: %lld problem(s); nothing was changed.\n", qPrintable(path),
+        std::fprintf(stderr, "%s: %lld problem(s)\n", qPrintable(path),
                      static_cast<long long>(result.problems.size()));
         return kExitConfigError;
     }
-    std::printf("%s: OK (%lld providers, %lld chains, active chain '%s')\n", qPrintable(path),
+    std::printf("%s: OK (%lld provider(s), %lld chain(s), active chain '%s')\n", qPrintable(path),
                 static_cast<long long>(result.config->providers.size()),
                 static_cast<long long>(result.config->chains.size()), qPrintable(result.config->activeChain));
     return 0;

@@ -76,7 +76,8 @@ quint16 Proxy::port() const { return m_server ? m_server->serverPort() : 0; }
 
 void Proxy::applyConfig(std::shared_ptr<const Config> config) {
     const bool relisten = !m_config || m_config->listen.host != config->listen.host
-                       || m_config->listen.port != config->listen.port;
+                       || m_config->listen.port != config->listen.port
+                       || m_config->listen.requestReadTimeoutMs != config->listen.requestReadTimeoutMs;
     m_config = std::move(config);
     if (relisten)
         listenOn(m_config->listen);
@@ -87,7 +88,9 @@ void Proxy::listenOn(const ListenConfig& listen) {
         m_server->close();  // open connections stay; they finish on their own
         m_server->deleteLater();
     }
-    m_server = new http::Server({}, [this](http::Request&& request, http::Connection* connection) {
+    http::ServerLimits limits;
+    limits.requestReadTimeoutMs = listen.requestReadTimeoutMs;
+    m_server = new http::Server(limits, [this](http::Request&& request, http::Connection* connection) {
         handle(std::move(request), connection);
     }, this);
     QHostAddress address;

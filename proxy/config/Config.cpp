@@ -306,8 +306,8 @@ public:
         readFailover(config.failover);
         readPricing(config.pricing);
         if (m_problems.isEmpty())
-            return {config, {}};
-        return {std::nullopt, m_problems};
+            return {config, {}, m_warnings};
+        return {std::nullopt, m_problems, m_warnings};
     }
 
 private:
@@ -512,11 +512,14 @@ private:
         const std::optional<QJsonObject> object = this->object(f);
         if (!object)
             return;
-        checkKeys(f.path, {"host", "port"});
+        checkKeys(f.path, {"host", "port", "requestReadTimeoutMs"});
         if (const std::optional<QString> host = text(field(*object, f.path, QStringLiteral("host"))))
             listen.host = *host;
         if (const std::optional<int> port = integer(field(*object, f.path, QStringLiteral("port")), 1, 65535))
             listen.port = *port;
+        if (const std::optional<int> timeout =
+                integer(field(*object, f.path, QStringLiteral("requestReadTimeoutMs")), 100, 600000))
+            listen.requestReadTimeoutMs = *timeout;
     }
 
     void readProviders(QMap<QString, ProviderConfig>& providers) {
@@ -772,8 +775,12 @@ private:
             if (client.isEmpty())
                 report(entry.path, QStringLiteral("a client name must not be empty"));
             const QString chain = text(entry).value_or(QString());
-            if (!chain.isEmpty())
-                checkReference(entry, chain, m_chainIds, QStringLiteral("chain"));
+            // A missing chain here is survivable (the client falls back to activeChain), so it only warns:
+            // a chain can be mapped before it is written.
+            if (!chain.isEmpty() && m_chainIds && !m_chainIds->contains(chain))
+                m_warnings.append({entry.path, QStringLiteral("unknown chain \"%1\"; requests from %2 use the active "
+                                                              "chain until a chain of that name exists")
+                                                   .arg(chain, client)});
             clients.insert(client, chain);
         }
     }
@@ -850,6 +857,7 @@ private:
     QJsonObject m_root;
     KeyOrder m_order;
     QList<ConfigProblem> m_problems;
+    QList<ConfigProblem> m_warnings;
     std::optional<QStringList> m_providerIds = QStringList();  // nullopt: "providers" is not an object
     std::optional<QStringList> m_chainIds;                     // nullopt: "chains" is missing or unusable
 };

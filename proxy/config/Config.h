@@ -72,6 +72,7 @@ struct RerouteConfig {
 struct ListenConfig {
     QString host = QStringLiteral("127.0.0.1");
     int port = 8790;
+    int requestReadTimeoutMs = 30000;  // a client must send a whole request within this
 };
 
 struct Price {  // USD per million tokens
@@ -98,6 +99,7 @@ struct ConfigProblem {
 struct ConfigResult {
     std::optional<Config> config;  // set only when problems is empty
     QList<ConfigProblem> problems;
+    QList<ConfigProblem> warnings;  // valid but probably not what was meant
 };
 
 // Parses and validates a config document. Every problem is reported (not just the first), each with its path.

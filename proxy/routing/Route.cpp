@@ -43,7 +43,7 @@ RoutePlan planRoute(const Config& config, const QString& chainFromPath, const QS
     }
     if (!chainFromPath.isEmpty())
         plan.chain = chainFromPath;
-    else if (!client.isEmpty() && config.clients.contains(client))
+    else if (config.chains.contains(config.clients.value(client)))
         plan.chain = config.clients.value(client);
     else
         plan.chain = config.activeChain;

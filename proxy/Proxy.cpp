@@ -6,6 +6,7 @@
 #include "http/Upstream.h"
 #include "routing/Exchange.h"
 #include "routing/Route.h"
+#include "security/Access.h"
 
 #include <QDateTime>
 #include <QJsonArray>
@@ -26,9 +27,9 @@ void respondJson(http::Connection* connection, int status, const QJsonObject& ob
     connection->respond(status, headers, QJsonDocument(object).toJson(QJsonDocument::Compact));
 }
 
-QJsonObject localError(const QString& message) {
+QJsonObject localError(const QString& message, const char* type = "not_found_error") {
     return {{QStringLiteral("type"), QStringLiteral("error")},
-            {QStringLiteral("error"), QJsonObject{{QStringLiteral("type"), QStringLiteral("not_found_error")},
+            {QStringLiteral("error"), QJsonObject{{QStringLiteral("type"), QString::fromLatin1(type)},
                                                   {QStringLiteral("message"), message}}}};
 }
 
@@ -115,6 +116,11 @@ void Proxy::listenOn(const ListenConfig& listen) {
 void Proxy::handle(http::Request&& request, http::Connection* connection) {
     const ChainPrefix prefix = splitChainPrefix(request.path);
     const std::optional<Dialect> dialect = dialectForPath(prefix.path);
+    const bool loopback = m_server && m_server->serverAddress().isLoopback();
+    if (const std::optional<Refusal> refusal = checkAccess(request, loopback, dialect.has_value())) {
+        respondJson(connection, refusal->status, localError(refusal->message, refusal->status == 403 ? "permission_error" : "invalid_request_error"));
+        return;
+    }
     if (!dialect || request.method != "POST") {
         if (!handleLocal(request, prefix.path, connection))
             respondJson(connection, 404, localError(QStringLiteral("Understudy has no endpoint %1 %2.")

@@ -4,5 +4,6 @@ set(UNDERSTUDY_PROXY_SOURCES
   dialects/Dialect.cpp
   http/Connection.cpp http/Server.cpp http/Upstream.cpp
   json/JsonScan.cpp
+  security/Access.cpp
   routing/Exchange.cpp routing/FailoverPolicy.cpp routing/Health.cpp routing/Route.cpp
   telemetry/Telemetry.cpp)

@@ -19,6 +19,8 @@ public:
     bool contains(QByteArrayView name) const;
     void set(QByteArrayView name, QByteArrayView value);  // replaces every field of that name
     void add(QByteArrayView name, QByteArrayView value);
+    void add(const Header& header) { m_fields.append(header); }  // shares the bytes: no copy
+    void reserve(qsizetype fields) { m_fields.reserve(fields); }
     void remove(QByteArrayView name);
     const QList<Header>& fields() const { return m_fields; }
     bool isEmpty() const { return m_fields.isEmpty(); }

@@ -233,13 +233,24 @@ Span ObjectScan::find(QByteArrayView key) const {
 ObjectScan scanObject(QByteArrayView document) { return Scanner(document).run(); }
 
 std::optional<QString> stringAt(QByteArrayView document, Span span) {
+    if (!span.isValid() || document[span.begin] != '"')
+        return std::nullopt;
+    const QByteArrayView inner = document.sliced(span.begin + 1, span.end - span.begin - 2);
+    if (!inner.contains('\\'))  // the usual model name: no escapes to decode
+        return QString::fromUtf8(inner);
     const QJsonValue v = smallValue(document, span);
     return v.isString() ? std::optional(v.toString()) : std::nullopt;
 }
 
 std::optional<bool> boolAt(QByteArrayView document, Span span) {
-    const QJsonValue v = smallValue(document, span);
-    return v.isBool() ? std::optional(v.toBool()) : std::nullopt;
+    if (!span.isValid())
+        return std::nullopt;
+    const QByteArrayView value = document.sliced(span.begin, span.end - span.begin);  // validated by the scan
+    if (value == "true")
+        return true;
+    if (value == "false")
+        return false;
+    return std::nullopt;
 }
 
 std::optional<double> numberAt(QByteArrayView document, Span span) {

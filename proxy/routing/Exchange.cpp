@@ -22,12 +22,18 @@ bool sameName(QByteArrayView a, QByteArrayView b) { return a.compare(b, Qt::Case
 
 // Headers that describe one hop, or that the proxy sets itself; never copied from one side to the other.
 bool isHopHeader(QByteArrayView name) {
-    for (const char* hop : {"connection", "keep-alive", "proxy-connection", "proxy-authorization", "proxy-authenticate",
-                            "te", "trailer", "transfer-encoding", "upgrade", "content-length", "host"}) {
-        if (sameName(name, hop))
-            return true;
+    switch (name.size()) {  // most headers are ruled out by length alone: this runs for every header twice
+    case 2: return sameName(name, "te");
+    case 4: return sameName(name, "host");
+    case 7: return sameName(name, "trailer") || sameName(name, "upgrade");
+    case 10: return sameName(name, "connection") || sameName(name, "keep-alive");
+    case 14: return sameName(name, "content-length");
+    case 16: return sameName(name, "proxy-connection");
+    case 17: return sameName(name, "transfer-encoding");
+    case 18: return sameName(name, "proxy-authenticate");
+    case 19: return sameName(name, "proxy-authorization");
+    default: return name.size() > 12 && sameName(name.first(12), "x-understudy");
     }
-    return name.size() > 12 && sameName(name.first(12), "x-understudy");
 }
 
 bool isCredentialHeader(QByteArrayView name) { return sameName(name, "x-api-key") || sameName(name, "authorization"); }
@@ -176,10 +182,11 @@ http::OutboundRequest Exchange::outboundFor(const Target& t, QString* error) con
         out.url.setQuery(QString::fromLatin1(m_in.request.query));
     out.method = m_in.request.method;
 
+    out.headers.reserve(m_in.request.headers.fields().size() + 2);
     for (const http::Header& h : m_in.request.headers.fields()) {
         if (isHopHeader(h.name) || isCredentialHeader(h.name) || sameName(h.name, "accept-encoding"))
             continue;
-        out.headers.add(h.name, h.value);
+        out.headers.add(h);
     }
     // Clients advertise gzip/br/zstd; we pass bytes through and parse streams, so ask for what we can read.
     out.headers.set("Accept-Encoding", "identity");
@@ -187,7 +194,7 @@ http::OutboundRequest Exchange::outboundFor(const Target& t, QString* error) con
     case AuthMode::Client:
         for (const http::Header& h : m_in.request.headers.fields()) {
             if (isCredentialHeader(h.name))
-                out.headers.add(h.name, h.value);
+                out.headers.add(h);
         }
         break;
     case AuthMode::Key: {
@@ -548,7 +555,7 @@ void Exchange::recordRequestEvent(int status, const QString& outcome, const QStr
     QJsonArray attempts;
     for (const AttemptRecord& a : m_attempts)
         attempts.append(QJsonObject{{QStringLiteral("target"), a.target}, {QStringLiteral("outcome"), a.outcome}});
-    QJsonObject fields{{QStringLiteral("chain"), m_plan.chain},
+    EventFields fields{{QStringLiteral("chain"), m_plan.chain},
                        {QStringLiteral("dialect"), dialectName(m_in.dialect)},
                        {QStringLiteral("requestedModel"), m_requestedModel},
                        {QStringLiteral("stream"), m_wantsStream},
@@ -567,9 +574,10 @@ void Exchange::recordRequestEvent(int status, const QString& outcome, const QStr
 
 http::Headers Exchange::responseHeaders(const http::Headers& upstream) const {
     http::Headers headers;
+    headers.reserve(upstream.fields().size() + 4);
     for (const http::Header& h : upstream.fields()) {
         if (!isHopHeader(h.name))
-            headers.add(h.name, h.value);
+            headers.add(h);
     }
     const Target& t = target();
     headers.set("x-understudy-provider", t.provider->id.toUtf8());

@@ -3,19 +3,40 @@
 #include <QFile>
 #include <QHash>
 #include <QJsonObject>
+#include <QJsonValue>
+#include <QList>
+#include <QTimer>
 #include <QObject>
 
 #include <optional>
 
 namespace understudy {
 
+// Event fields in insertion order. Lighter than QJsonObject, which re-sorts and converts on every insert:
+// a request event is recorded for every request, so it sits on the hot path.
+class EventFields {
+public:
+    using Field = std::pair<QString, QJsonValue>;
+    EventFields() = default;
+    EventFields(std::initializer_list<Field> fields) : m_fields(fields) {}
+
+    void insert(const QString& key, const QJsonValue& value);  // replaces a field of that name
+    QJsonValue value(QAnyStringView key) const;                   // Undefined when absent
+    bool contains(QAnyStringView key) const { return !value(key).isUndefined(); }
+    const QList<Field>& items() const { return m_fields; }
+
+private:
+    QList<Field> m_fields;
+};
+
 // One line of the event log: request, failover, recovery, cooldown, config. Never carries a key, a token or
 // prompt text: only names, statuses, reasons and figures.
 struct ProxyEvent {
     QString type;
     qint64 timeMs = 0;
-    QJsonObject fields;
+    EventFields fields;
 
+    // {"type":…,"time":…,<fields in order>}\n
     QByteArray toJsonLine() const;
 };
 
@@ -53,6 +74,7 @@ Q_SIGNALS:
 
 private:
     QFile m_log;
+    QTimer m_flush;  // a child, so it moves to the proxy thread; flushes after a burst, not once per event
     bool m_echo = false;
     Counters m_counters;
     std::optional<ProxyEvent> m_lastSwitch;

@@ -1,7 +1,6 @@
 #include "support/ProxyUnderTest.h"
 
 #include <QEventLoop>
-#include <QSignalSpy>
 #include <QTest>
 #include <QTimer>
 
@@ -9,16 +8,17 @@ namespace understudy::test {
 
 ProxyUnderTest::ProxyUnderTest(const QByteArray& configJson, QObject* parent) : QObject(parent) {
     connect(&m_thread.proxy()->telemetry(), &Telemetry::eventRecorded, this, [this](const ProxyEvent& e) { m_events.append(e); });
-    QSignalSpy listening(m_thread.proxy(), &Proxy::listening);
-    QSignalSpy failed(m_thread.proxy(), &Proxy::listenFailed);
+    // Queued to this (the test's) thread: QSignalSpy::wait is not safe against a signal from another thread.
+    connect(m_thread.proxy(), &Proxy::listening, this, [this](const QString&, quint16 port) { m_port = port; });
+    connect(m_thread.proxy(), &Proxy::listenFailed, this, [this](const QString& message) { m_failure = message; });
     std::shared_ptr<const Config> config = parse(configJson);
     if (!config)
         return;
     m_thread.applyConfig(config);
-    if (listening.wait(5000))
-        m_port = listening.first().at(1).value<quint16>();
-    else
-        qWarning("proxy did not start: %s", failed.isEmpty() ? "timeout" : qPrintable(failed.first().at(0).toString()));
+    if (!QTest::qWaitFor([this] { return m_port != 0 || !m_failure.isEmpty(); }, 10000))
+        m_failure = QStringLiteral("timeout");
+    if (m_port == 0)
+        qWarning("proxy did not start: %s", qPrintable(m_failure));
 }
 
 std::shared_ptr<const Config> ProxyUnderTest::parse(const QByteArray& json) {

@@ -27,6 +27,7 @@ private:
 
     ProxyThread m_thread;
     quint16 m_port = 0;
+    QString m_failure;  // why the proxy did not start
     QList<ProxyEvent> m_events;
 };
 

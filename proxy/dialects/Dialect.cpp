@@ -134,19 +134,13 @@ std::optional<Dialect> dialectForPath(QByteArrayView path) {
     return std::nullopt;
 }
 
-std::optional<Endpoint> endpointForPath(QByteArrayView path, ProviderType forType) {
-    const std::optional<Dialect> dialect = dialectForPath(path);
-    if (!dialect || dialectOf(forType) != dialect)
-        return std::nullopt;
-    switch (*dialect) {
-    case Dialect::AnthropicMessages:  // Anthropic-style base URLs stop before /v1
-        return Endpoint{*dialect, path.toByteArray(), path.endsWith("/count_tokens")};
-    case Dialect::OpenAIChat:         // OpenAI-style base URLs include /v1
-        return Endpoint{*dialect, "/chat/completions"};
-    case Dialect::OpenAIResponses:
-        return Endpoint{*dialect, "/responses"};
+QByteArray upstreamPath(Dialect upstream, bool countTokens) {
+    switch (upstream) {
+    case Dialect::AnthropicMessages: return countTokens ? "/v1/messages/count_tokens" : "/v1/messages";
+    case Dialect::OpenAIChat: return "/chat/completions";
+    case Dialect::OpenAIResponses: return "/responses";
     }
-    return std::nullopt;
+    return {};
 }
 
 QByteArray errorBody(Dialect dialect, int status, const QString& message) {

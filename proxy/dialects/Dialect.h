@@ -17,14 +17,12 @@ QString dialectName(Dialect dialect);
 // The dialect a provider type speaks natively; nullopt for types this version cannot call.
 std::optional<Dialect> dialectOf(ProviderType type);
 
-// What an inbound path asks for. `upstreamSuffix` is what follows the provider's baseUrl upstream.
-struct Endpoint {
-    Dialect dialect;
-    QByteArray upstreamSuffix;
-    bool countTokens = false;
-};
-std::optional<Endpoint> endpointForPath(QByteArrayView path, ProviderType forType);
+// The dialect an inbound path speaks, or nullopt for paths that are not model requests.
 std::optional<Dialect> dialectForPath(QByteArrayView path);
+
+// What follows a provider's baseUrl for a request in its dialect: Anthropic-style base URLs stop before /v1,
+// OpenAI-style ones include it.
+QByteArray upstreamPath(Dialect upstream, bool countTokens);
 
 // An error body in the shape the dialect's SDKs parse.
 QByteArray errorBody(Dialect dialect, int status, const QString& message);

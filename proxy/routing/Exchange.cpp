@@ -1,6 +1,7 @@
 #include "routing/Exchange.h"
 
 #include "config/Secrets.h"
+#include "dialects/Translation.h"
 #include "http/Connection.h"
 #include "routing/Health.h"
 #include "telemetry/Telemetry.h"
@@ -37,6 +38,8 @@ bool isHopHeader(QByteArrayView name) {
 }
 
 bool isCredentialHeader(QByteArrayView name) { return sameName(name, "x-api-key") || sameName(name, "authorization"); }
+
+bool isAnthropicHeader(QByteArrayView name) { return name.size() > 10 && sameName(name.first(10), "anthropic-"); }
 
 QString clockTime(qint64 epochMs) {
     return QDateTime::fromMSecsSinceEpoch(epochMs).toString(QStringLiteral("HH:mm:ss"));
@@ -90,6 +93,7 @@ void Exchange::start() {
     }
     m_requestedModel = json::stringAt(body, m_scan.find("model")).value_or(QString());
     m_wantsStream = json::boolAt(body, m_scan.find("stream")).value_or(false);
+    m_carriesForeignReasoning = body.contains(kUnsignedThinkingSignature) || body.contains(kMintedReasoningPrefix);
     m_clientName = detectClient(m_in.request.headers);
     m_plan = planRoute(*m_config, m_in.chainFromPath, m_clientName, m_requestedModel);
     if (!m_plan.error.isEmpty()) {
@@ -109,11 +113,14 @@ void Exchange::nextTarget() {
             skipTarget(QStringLiteral("skipped: the prompt is too long for %1").arg(t.model));
             continue;
         }
-        if (!endpointForPath(m_in.path, t.provider->type)) {
-            skipTarget(QStringLiteral("skipped: provider type %1 cannot serve %2 requests without translation, "
-                                      "which this version does not have")
-                           .arg(providerTypeName(t.provider->type), dialectName(m_in.dialect)));
+        if (!dialectOf(t.provider->type)) {
+            skipTarget(QStringLiteral("skipped: provider type %1 is not supported by this version")
+                           .arg(providerTypeName(t.provider->type)));
             continue;
+        }
+        if (isCountTokens() && *dialectOf(t.provider->type) != Dialect::AnthropicMessages) {
+            answerTokenCountLocally();
+            return;
         }
         const HealthBoard::Admission admission = m_ctx.health->admit(t.key(), now);
         if (admission == HealthBoard::Admission::Skip) {
@@ -141,6 +148,25 @@ void Exchange::nextTarget() {
 
 void Exchange::skipTarget(const QString& why) { m_attempts.append({target().key(), why}); }
 
+Dialect Exchange::upstreamDialect() const { return dialectOf(target().provider->type).value_or(m_in.dialect); }
+
+bool Exchange::isCountTokens() const { return m_in.path.endsWith("/count_tokens"); }
+
+void Exchange::answerTokenCountLocally() {
+    // The serving upstream has no count_tokens endpoint: answer with the documented local estimate.
+    m_phase = Phase::Done;
+    http::Headers headers;
+    headers.set("Content-Type", "application/json");
+    headers.set("x-understudy-provider", target().provider->id.toUtf8());
+    headers.set("x-understudy-model", target().model.toUtf8());
+    headers.set("x-understudy-estimate", "true");
+    const QByteArray body = "{\"input_tokens\":" + QByteArray::number(estimateInputTokens(m_in.request.body)) + "}";
+    if (m_client)
+        m_client->respond(200, headers, body);
+    recordServed(200, QString());
+    finish();
+}
+
 void Exchange::startAttempt() {
     QString error;
     http::OutboundRequest out = outboundFor(target(), &error);
@@ -160,6 +186,9 @@ void Exchange::startAttempt() {
     m_sse = {};
     m_held.clear();
     m_sawEnd = false;
+    m_transcoder.reset();
+    if (upstreamDialect() != m_in.dialect)
+        m_transcoder = makeStreamTranscoder(upstreamDialect(), m_in.dialect);
     m_call = m_ctx.pool->send(std::move(out), this);
     connect(m_call, &http::UpstreamCall::connected, this, &Exchange::onConnected);
     connect(m_call, &http::UpstreamCall::headReceived, this, &Exchange::onHead);
@@ -171,13 +200,14 @@ void Exchange::startAttempt() {
 
 http::OutboundRequest Exchange::outboundFor(const Target& t, QString* error) const {
     const ProviderConfig& provider = *t.provider;
-    const Endpoint endpoint = *endpointForPath(m_in.path, provider.type);
+    const Dialect upstream = *dialectOf(provider.type);
+    const bool translating = upstream != m_in.dialect;
     http::OutboundRequest out;
     out.url = provider.baseUrl;
     QString basePath = out.url.path();
     while (basePath.endsWith(QLatin1Char('/')))
         basePath.chop(1);
-    out.url.setPath(basePath + QString::fromLatin1(endpoint.upstreamSuffix));
+    out.url.setPath(basePath + QString::fromLatin1(upstreamPath(upstream, isCountTokens())));
     if (!m_in.request.query.isEmpty())
         out.url.setQuery(QString::fromLatin1(m_in.request.query));
     out.method = m_in.request.method;
@@ -186,7 +216,14 @@ http::OutboundRequest Exchange::outboundFor(const Target& t, QString* error) con
     for (const http::Header& h : m_in.request.headers.fields()) {
         if (isHopHeader(h.name) || isCredentialHeader(h.name) || sameName(h.name, "accept-encoding"))
             continue;
+        if (translating && (isAnthropicHeader(h.name) || sameName(h.name, "content-type")))
+            continue;  // another vendor's protocol headers mean nothing to this upstream
         out.headers.add(h);
+    }
+    if (translating) {
+        out.headers.set("Content-Type", "application/json");
+        if (upstream == Dialect::AnthropicMessages)
+            out.headers.set("anthropic-version", "2023-06-01");
     }
     // Clients advertise gzip/br/zstd; we pass bytes through and parse streams, so ask for what we can read.
     out.headers.set("Accept-Encoding", "identity");
@@ -213,6 +250,20 @@ http::OutboundRequest Exchange::outboundFor(const Target& t, QString* error) con
         break;
     }
 
+    // Reasoning that a fallback of another family produced carries no signature this upstream could verify: such a
+    // conversation goes through the canonical model, which drops it, even when the dialects match.
+    if (translating || m_carriesForeignReasoning) {
+        TargetTraits traits;
+        traits.acceptsPrefill = t.prefill;
+        Translated body = translateRequest(m_in.dialect, upstream, m_in.request.body, t.model, traits);
+        if (!body.error.isEmpty()) {
+            *error = QStringLiteral("skipped: the request cannot be translated to %1: %2")
+                         .arg(dialectName(upstream), body.error);
+            return {};
+        }
+        out.body = std::move(body.body);
+        return out;
+    }
     const json::Span modelSpan = m_scan.find("model");
     if (modelSpan.isValid() && t.model != m_requestedModel)
         out.body = json::replaced(m_in.request.body, modelSpan, json::quoted(t.model));
@@ -265,7 +316,7 @@ void Exchange::handleStreamBytes(const QByteArray& bytes) {
     QByteArray out;
     for (const http::SseEvent& event : events) {
         const bool committed = m_phase == Phase::Streaming;
-        const StreamEventKind kind = classifyStreamEvent(m_in.dialect, event, committed);
+        const StreamEventKind kind = classifyStreamEvent(upstreamDialect(), event, committed);
         if (kind == StreamEventKind::Malformed) {
             qWarning("understudy: dropped a malformed stream event from %s (%lld bytes)",
                      qPrintable(target().key()), static_cast<long long>(event.raw.size()));
@@ -279,18 +330,16 @@ void Exchange::handleStreamBytes(const QByteArray& bytes) {
                 settle(v);
                 return;
             }
-            if (kind == StreamEventKind::Preamble) {
-                m_held.append(event.raw);
+            m_held.append(event);
+            if (kind == StreamEventKind::Preamble)
                 continue;
-            }
             m_sawEnd = kind == StreamEventKind::End;
-            m_held.append(event.raw);
             commitStream();
             continue;
         }
         m_sawEnd = m_sawEnd || kind == StreamEventKind::End;
         m_forwardedError = m_forwardedError || kind == StreamEventKind::Error;
-        out.append(event.raw);
+        out.append(m_transcoder ? m_transcoder->feed(event) : event.raw);
     }
     if (m_phase == Phase::Streaming) {
         if (!out.isEmpty() && m_client)
@@ -302,11 +351,14 @@ void Exchange::handleStreamBytes(const QByteArray& bytes) {
 void Exchange::commitStream() {
     m_phase = Phase::Streaming;
     markHealthy();
+    QByteArray first;
+    for (const http::SseEvent& event : std::as_const(m_held))
+        first.append(m_transcoder ? m_transcoder->feed(event) : event.raw);
+    m_held.clear();
     if (m_client) {
         m_client->beginStream(m_head.status, responseHeaders(m_head.headers));
-        m_client->writeStream(m_held);
+        m_client->writeStream(first);
     }
-    m_held.clear();
     m_timer.stop();
 }
 
@@ -326,6 +378,8 @@ void Exchange::onUpstreamFinished() {
         break;
     }
     case Phase::Streaming:
+        if (m_transcoder && m_sawEnd && m_client)
+            m_client->writeStream(m_transcoder->finish());
         endCommittedStream(m_sawEnd || m_forwardedError ? QString()
                                                         : QStringLiteral("the upstream ended the stream early"));
         break;
@@ -401,7 +455,8 @@ void Exchange::settle(const Verdict& v) {
         m_tooLongModels.insert(t.model);
         if (m_tooLong.status == 0) {
             m_tooLong = m_head;
-            m_tooLongBody = m_body;
+            m_tooLongBody = upstreamDialect() == m_in.dialect
+                ? m_body : translateErrorBody(upstreamDialect(), m_in.dialect, m_head.status, m_body);
         }
         nextTarget();
         return;
@@ -454,6 +509,17 @@ void Exchange::markFailed(const Verdict& v) {
 }
 
 void Exchange::serveNonStream() {
+    if (upstreamDialect() != m_in.dialect) {
+        Translated body = translateResponse(upstreamDialect(), m_in.dialect, m_body);
+        if (!body.error.isEmpty()) {
+            Verdict v;
+            v.kind = OutcomeClass::Failover;
+            v.reason = QStringLiteral("unreadable %1 response: %2").arg(dialectName(upstreamDialect()), body.error);
+            settle(v);
+            return;
+        }
+        m_body = std::move(body.body);
+    }
     markHealthy();
     m_phase = Phase::Done;
     if (m_client)
@@ -487,6 +553,8 @@ void Exchange::passThroughClientError() {
     m_phase = Phase::Done;
     m_ctx.telemetry->counters().clientErrors += 1;
     m_attempts.append({target().key(), QStringLiteral("HTTP %1 returned to the client").arg(m_head.status)});
+    if (upstreamDialect() != m_in.dialect)
+        m_body = translateErrorBody(upstreamDialect(), m_in.dialect, m_head.status, m_body);
     if (m_client)
         m_client->respond(m_head.status, responseHeaders(m_head.headers), m_body);
     recordRequestEvent(m_head.status, QStringLiteral("client_error"), target().key());

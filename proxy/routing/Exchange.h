@@ -1,6 +1,7 @@
 #pragma once
 
 #include "dialects/Dialect.h"
+#include "dialects/Translation.h"
 #include "http/Message.h"
 #include "http/SseReader.h"
 #include "http/Upstream.h"
@@ -79,6 +80,9 @@ private:
     void passThroughClientError();
     void finishAllFailed();
     void skipTarget(const QString& why);
+    Dialect upstreamDialect() const;  // of the current target
+    bool isCountTokens() const;
+    void answerTokenCountLocally();
     void armTimer(int ms);
     int firstTokenTimeoutMs() const;
     int remainingBudgetMs() const;
@@ -95,6 +99,7 @@ private:
     json::ObjectScan m_scan;
     QString m_requestedModel;
     bool m_wantsStream = false;
+    bool m_carriesForeignReasoning = false;  // the history holds reasoning minted by a fallback of another family
     RoutePlan m_plan;
     QString m_clientName;
 
@@ -121,7 +126,8 @@ private:
     http::ResponseHead m_head;
     QByteArray m_body;
     http::SseReader m_sse;
-    QByteArray m_held;           // stream events before the commit point
+    QList<http::SseEvent> m_held;  // stream events before the commit point
+    std::unique_ptr<StreamTranscoder> m_transcoder;  // when the upstream speaks another dialect
     bool m_sawEnd = false;
     bool m_forwardedError = false;
     bool m_finished = false;

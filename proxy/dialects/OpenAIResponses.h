@@ -1,0 +1,25 @@
+#pragma once
+
+#include "dialects/Canonical.h"
+#include "dialects/Stream.h"
+#include "dialects/Translation.h"
+
+#include <QJsonObject>
+
+#include <memory>
+
+// OpenAI Responses (/v1/responses) to and from the canonical model.
+namespace understudy::responses {
+
+canonical::Request decodeRequest(const QJsonObject& body);
+QJsonObject encodeRequest(const canonical::Request& request, const TargetTraits& traits);
+
+canonical::Response decodeResponse(const QJsonObject& body);
+QJsonObject encodeResponse(const canonical::Response& response);
+
+QJsonObject encodeError(const canonical::Error& error);
+
+std::unique_ptr<canonical::StreamDecoder> makeStreamDecoder();
+std::unique_ptr<canonical::StreamEncoder> makeStreamEncoder();
+
+}  // namespace understudy::responses

@@ -1,0 +1,83 @@
+#include "dialects/Wire.h"
+
+#include <QCryptographicHash>
+#include <QJsonArray>
+#include <QJsonDocument>
+
+#include <algorithm>
+
+namespace understudy::wire {
+
+QByteArray compact(const QJsonObject& object) { return QJsonDocument(object).toJson(QJsonDocument::Compact); }
+
+std::optional<QJsonObject> parseObject(const QByteArray& text) {
+    QJsonParseError error;
+    const QJsonDocument document = QJsonDocument::fromJson(text, &error);
+    if (error.error != QJsonParseError::NoError || !document.isObject())
+        return std::nullopt;
+    return document.object();
+}
+
+QString joinedText(const QList<canonical::Block>& blocks, const QString& separator) {
+    QStringList parts;
+    for (const canonical::Block& block : blocks) {
+        if (block.kind == canonical::BlockKind::Text && !block.text.isEmpty())
+            parts.append(block.text);
+    }
+    return parts.join(separator);
+}
+
+std::optional<int> clampedMaxTokens(std::optional<int> requested, const TargetTraits& traits,
+                                    std::optional<int> fallback) {
+    std::optional<int> value = requested ? requested : fallback;
+    if (value && traits.maxOutputTokens)
+        value = std::min(*value, *traits.maxOutputTokens);
+    return value;
+}
+
+QString effortOf(const canonical::Reasoning& reasoning) {
+    if (!reasoning.effort.isEmpty())
+        return reasoning.effort;
+    const int budget = reasoning.budgetTokens.value_or(8192);
+    if (budget < 4096)
+        return QStringLiteral("low");
+    return budget < 16384 ? QStringLiteral("medium") : QStringLiteral("high");
+}
+
+QString wrappedCustomInput(const QString& raw) {
+    return QString::fromUtf8(compact(QJsonObject{{QStringLiteral("input"), raw}}));
+}
+
+std::optional<QString> unwrappedCustomInput(const QString& arguments) {
+    const std::optional<QJsonObject> object = parseObject(arguments.toUtf8());
+    if (!object || object->size() != 1 || !object->value(u"input").isString())
+        return std::nullopt;
+    return object->value(u"input").toString();
+}
+
+QString customInputOpening() { return QStringLiteral("{\"input\":\""); }
+
+QString customInputFragment(const QString& rawFragment) {
+    // A JSON string literal of the fragment without its quotes: escaping is local to each character.
+    const QString quoted = QString::fromUtf8(QJsonDocument(QJsonArray{rawFragment}).toJson(QJsonDocument::Compact));
+    return quoted.mid(2, quoted.size() - 4);
+}
+
+QString customInputClosing() { return QStringLiteral("\"}"); }
+
+QJsonObject argumentsObject(const canonical::Block& call) {
+    if (call.custom)
+        return QJsonObject{{QStringLiteral("input"), call.arguments}};
+    if (call.arguments.trimmed().isEmpty())
+        return {};
+    if (const std::optional<QJsonObject> object = parseObject(call.arguments.toUtf8()))
+        return *object;
+    return QJsonObject{{QStringLiteral("input"), call.arguments}};
+}
+
+QString mintedId(const QString& prefix, const QString& seed) {
+    const QByteArray hash = QCryptographicHash::hash(seed.toUtf8(), QCryptographicHash::Sha1).toHex().left(24);
+    return prefix + QLatin1Char('_') + QString::fromLatin1(hash);
+}
+
+}  // namespace understudy::wire

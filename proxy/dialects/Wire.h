@@ -1,0 +1,43 @@
+#pragma once
+
+#include "dialects/Canonical.h"
+#include "dialects/Translation.h"
+
+#include <QByteArray>
+#include <QJsonObject>
+#include <QString>
+
+#include <optional>
+
+// Small pieces of JSON handling that the three dialect codecs share.
+namespace understudy::wire {
+
+QByteArray compact(const QJsonObject& object);
+std::optional<QJsonObject> parseObject(const QByteArray& text);
+
+// The text blocks of `blocks` joined with `separator`; other kinds are skipped.
+QString joinedText(const QList<canonical::Block>& blocks, const QString& separator = QStringLiteral("\n\n"));
+
+// The output cap to send: the client's, else `fallback`, never above the target's limit.
+std::optional<int> clampedMaxTokens(std::optional<int> requested, const TargetTraits& traits,
+                                    std::optional<int> fallback = std::nullopt);
+
+// A reasoning effort for dialects that take one; derived from a thinking budget when the client gave none.
+QString effortOf(const canonical::Reasoning& reasoning);
+
+// Dialects without freeform tools carry a custom tool's raw input as the arguments {"input": "<raw>"}, the
+// shape Codex's apply_patch also accepts as a function tool. Streams wrap fragment by fragment, unbuffered.
+QString wrappedCustomInput(const QString& raw);
+std::optional<QString> unwrappedCustomInput(const QString& arguments);
+QString customInputOpening();
+QString customInputFragment(const QString& rawFragment);
+QString customInputClosing();
+
+// Tool arguments as the JSON object Anthropic wants. Text that is not a JSON object (a custom tool's input,
+// or a model's malformed arguments) travels as {"input": "<text>"} so nothing is lost.
+QJsonObject argumentsObject(const canonical::Block& call);
+
+// A deterministic id for something the source dialect did not name, e.g. ("fc", "resp_1", 2) -> "fc_<hash>".
+QString mintedId(const QString& prefix, const QString& seed);
+
+}  // namespace understudy::wire

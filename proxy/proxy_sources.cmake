@@ -3,6 +3,7 @@ set(UNDERSTUDY_PROXY_SOURCES
   Proxy.cpp
   dialects/Dialect.cpp dialects/Translation.cpp dialects/AnthropicMessages.cpp dialects/OpenAIChat.cpp
   dialects/OpenAIResponses.cpp dialects/Errors.cpp dialects/Stream.cpp dialects/ToolIds.cpp dialects/Wire.cpp
+  dialects/UsageMeter.cpp
   http/Connection.cpp http/Server.cpp http/Upstream.cpp
   json/JsonScan.cpp
   security/Access.cpp

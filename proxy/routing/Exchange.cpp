@@ -186,6 +186,7 @@ void Exchange::startAttempt() {
     m_sse = {};
     m_held.clear();
     m_sawEnd = false;
+    m_usage = UsageMeter(upstreamDialect());
     m_transcoder.reset();
     if (upstreamDialect() != m_in.dialect)
         m_transcoder = makeStreamTranscoder(upstreamDialect(), m_in.dialect);
@@ -317,6 +318,7 @@ void Exchange::handleStreamBytes(const QByteArray& bytes) {
     for (const http::SseEvent& event : events) {
         const bool committed = m_phase == Phase::Streaming;
         const StreamEventKind kind = classifyStreamEvent(upstreamDialect(), event, committed);
+        m_usage.feed(event);
         if (kind == StreamEventKind::Malformed) {
             qWarning("understudy: dropped a malformed stream event from %s (%lld bytes)",
                      qPrintable(target().key()), static_cast<long long>(event.raw.size()));
@@ -350,6 +352,7 @@ void Exchange::handleStreamBytes(const QByteArray& bytes) {
 
 void Exchange::commitStream() {
     m_phase = Phase::Streaming;
+    m_firstTokenMs = m_clock.elapsed();
     markHealthy();
     QByteArray first;
     for (const http::SseEvent& event : std::as_const(m_held))
@@ -509,6 +512,8 @@ void Exchange::markFailed(const Verdict& v) {
 }
 
 void Exchange::serveNonStream() {
+    m_firstTokenMs = m_clock.elapsed();
+    m_usage.readBody(m_body);
     if (upstreamDialect() != m_in.dialect) {
         Translated body = translateResponse(upstreamDialect(), m_in.dialect, m_body);
         if (!body.error.isEmpty()) {
@@ -638,6 +643,40 @@ void Exchange::recordRequestEvent(int status, const QString& outcome, const QStr
         fields.insert(QStringLiteral("fallbackDepth"), m_index);
     }
     m_ctx.telemetry->record({QStringLiteral("request"), 0, fields});
+    m_ctx.telemetry->recordUsage(usageRecord(status, outcome, servedBy));
+}
+
+UsageRecord Exchange::usageRecord(int status, const QString& outcome, const QString& servedBy) const {
+    UsageRecord r;
+    r.timeMs = QDateTime::currentMSecsSinceEpoch();
+    r.client = m_clientName;
+    for (const char* header : {"x-claude-code-session-id", "session-id", "x-session-id"}) {
+        if (r.sessionId.isEmpty())
+            r.sessionId = QString::fromUtf8(m_in.request.headers.value(header).left(128));
+    }
+    r.chain = m_plan.chain;
+    r.requestedModel = m_requestedModel;
+    if (!servedBy.isEmpty()) {
+        r.provider = target().provider->id;
+        r.model = target().model;
+        r.fallbackDepth = m_index;
+    }
+    for (const AttemptRecord& a : m_attempts)
+        r.failureReasons.append(a.target + QStringLiteral(": ") + a.outcome);
+    if (m_usage.usage()) {
+        r.tokens = *m_usage.usage();
+    } else if (!servedBy.isEmpty()) {
+        // No usage from the upstream (a cut stream, a server that omits it): about 4 bytes a token.
+        r.estimated = true;
+        r.tokens.input = m_in.dialect == Dialect::AnthropicMessages ? estimateInputTokens(m_in.request.body)
+                                                                     : m_in.request.body.size() / 4;
+        r.tokens.output = m_body.size() / 4;
+    }
+    r.firstTokenMs = m_firstTokenMs;
+    r.totalMs = m_clock.elapsed();
+    r.status = status;
+    r.outcome = outcome;
+    return r;
 }
 
 http::Headers Exchange::responseHeaders(const http::Headers& upstream) const {

@@ -2,6 +2,8 @@
 
 #include "dialects/Dialect.h"
 #include "dialects/Translation.h"
+#include "dialects/UsageMeter.h"
+#include "telemetry/Telemetry.h"
 #include "http/Message.h"
 #include "http/SseReader.h"
 #include "http/Upstream.h"
@@ -89,6 +91,7 @@ private:
     void dropCall();
     http::Headers responseHeaders(const http::Headers& upstream) const;
     void recordRequestEvent(int status, const QString& outcome, const QString& servedBy);
+    UsageRecord usageRecord(int status, const QString& outcome, const QString& servedBy) const;
     void finish();
     const Target& target() const { return m_plan.targets[m_index]; }
 
@@ -128,6 +131,8 @@ private:
     http::SseReader m_sse;
     QList<http::SseEvent> m_held;  // stream events before the commit point
     std::unique_ptr<StreamTranscoder> m_transcoder;  // when the upstream speaks another dialect
+    UsageMeter m_usage{Dialect::AnthropicMessages};
+    qint64 m_firstTokenMs = -1;
     bool m_sawEnd = false;
     bool m_forwardedError = false;
     bool m_finished = false;

@@ -134,6 +134,7 @@ QByteArray ProxyEvent::toJsonLine() const {
 
 Telemetry::Telemetry(QObject* parent) : QObject(parent), m_flush(this) {
     qRegisterMetaType<ProxyEvent>();
+    qRegisterMetaType<UsageRecord>();
     m_flush.setSingleShot(true);
     m_flush.setInterval(200);
     connect(&m_flush, &QTimer::timeout, this, [this] { m_log.flush(); });

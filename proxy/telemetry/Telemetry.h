@@ -7,6 +7,9 @@
 #include <QList>
 #include <QTimer>
 #include <QObject>
+#include <QStringList>
+
+#include "dialects/UsageMeter.h"
 
 #include <optional>
 
@@ -40,6 +43,25 @@ struct ProxyEvent {
     QByteArray toJsonLine() const;
 };
 
+// One request as the usage ledger records it: names and figures, never content or credentials.
+struct UsageRecord {
+    qint64 timeMs = 0;
+    QString client;            // "claude-code", "codex", "opencode" or empty
+    QString sessionId;         // from X-Claude-Code-Session-Id / session-id / x-session-id, when sent
+    QString chain;
+    QString requestedModel;
+    QString provider;          // who answered; empty when nobody did
+    QString model;
+    int fallbackDepth = 0;     // 0: the chain's first step answered
+    QStringList failureReasons;  // of the attempts that failed before
+    TokenUsage tokens;
+    bool estimated = false;    // the upstream reported no usage: tokens are estimated from sizes
+    qint64 firstTokenMs = -1;
+    qint64 totalMs = 0;
+    int status = 0;
+    QString outcome;           // served, stream_broken, all_failed, client_error, too_long, rejected
+};
+
 struct Counters {
     quint64 requests = 0;        // inbound model requests
     quint64 served = 0;          // answered by some target
@@ -65,12 +87,14 @@ public:
     void setEchoToStderr(bool echo) { m_echo = echo; }
 
     void record(ProxyEvent event);
+    void recordUsage(const UsageRecord& record) { Q_EMIT usageRecorded(record); }
     Counters& counters() { return m_counters; }
     const Counters& counters() const { return m_counters; }
     const std::optional<ProxyEvent>& lastSwitch() const { return m_lastSwitch; }
 
 Q_SIGNALS:
     void eventRecorded(const understudy::ProxyEvent& event);
+    void usageRecorded(const understudy::UsageRecord& record);
 
 private:
     QFile m_log;
@@ -83,3 +107,4 @@ private:
 }  // namespace understudy
 
 Q_DECLARE_METATYPE(understudy::ProxyEvent)
+Q_DECLARE_METATYPE(understudy::UsageRecord)

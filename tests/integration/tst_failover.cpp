@@ -446,6 +446,28 @@ private Q_SLOTS:
         QCOMPARE(fallback.requests().first().path, QByteArray("/v1/chat/completions"));
     }
 
+    void usageRecorded_againstTheTargetThatAnswered() {
+        MockUpstream primary, fallback;
+        primary.setDefault(errorReply(529, R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})"));
+        fallback.setDefault(anthropicStream({QStringLiteral("a"), QStringLiteral("b"), QStringLiteral("c")}));
+        ProxyUnderTest proxy(chainConfig({primary.baseUrl(), fallback.baseUrl()}));
+        http::Headers h = anthropicHeaders();
+        h.set("X-Claude-Code-Session-Id", "session-123");
+        request(proxy.port(), "POST", "/v1/messages", messagesBody("claude-test", true), h);
+        QVERIFY(QTest::qWaitFor([&] { return !proxy.usage().isEmpty(); }, 2000));
+        const UsageRecord r = proxy.usage().first();
+        QCOMPARE(r.provider, QStringLiteral("fallback1"));
+        QCOMPARE(r.model, QStringLiteral("fallback1-model"));
+        QCOMPARE(r.fallbackDepth, 1);
+        QCOMPARE(r.sessionId, QStringLiteral("session-123"));
+        QCOMPARE(r.tokens.input, 12);   // from message_start
+        QCOMPARE(r.tokens.output, 3);   // from message_delta, which replaces message_start's count
+        QVERIFY(!r.estimated);
+        QCOMPARE(r.failureReasons, QStringList{QStringLiteral("primary/claude-test: 529 overloaded")});
+        QVERIFY(r.firstTokenMs >= 0 && r.firstTokenMs <= r.totalMs);
+        QCOMPARE(r.outcome, QStringLiteral("served"));
+    }
+
     void quotaExhausted_coolsLong() {
         MockUpstream primary, fallback;
         primary.setDefault(errorReply(429, R"({"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}})"));

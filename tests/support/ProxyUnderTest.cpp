@@ -8,6 +8,7 @@ namespace understudy::test {
 
 ProxyUnderTest::ProxyUnderTest(const QByteArray& configJson, QObject* parent) : QObject(parent) {
     connect(&m_thread.proxy()->telemetry(), &Telemetry::eventRecorded, this, [this](const ProxyEvent& e) { m_events.append(e); });
+    connect(&m_thread.proxy()->telemetry(), &Telemetry::usageRecorded, this, [this](const UsageRecord& r) { m_usage.append(r); });
     // Queued to this (the test's) thread: QSignalSpy::wait is not safe against a signal from another thread.
     connect(m_thread.proxy(), &Proxy::listening, this, [this](const QString&, quint16 port) { m_port = port; });
     connect(m_thread.proxy(), &Proxy::listenFailed, this, [this](const QString& message) { m_failure = message; });

@@ -18,6 +18,7 @@ public:
     void reload(const QByteArray& configJson);
 
     QList<ProxyEvent> events(const QString& type = {}) const;
+    const QList<UsageRecord>& usage() const { return m_usage; }
     QByteArray allEventText() const;
     // Waits until an event of `type` has been recorded `count` times.
     bool waitForEvents(const QString& type, int count, int timeoutMs = 5000);
@@ -29,6 +30,7 @@ private:
     quint16 m_port = 0;
     QString m_failure;  // why the proxy did not start
     QList<ProxyEvent> m_events;
+    QList<UsageRecord> m_usage;
 };
 
 }  // namespace understudy::test

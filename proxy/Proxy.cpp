@@ -86,8 +86,12 @@ void Proxy::applyConfig(std::shared_ptr<const Config> config) {
 
 void Proxy::listenOn(const ListenConfig& listen) {
     if (m_server) {
-        m_server->close();  // open connections stay; they finish on their own
-        m_server->deleteLater();
+        // Open connections are the old server's children: it stays until they finish on their own.
+        m_server->close();
+        if (m_server->openConnections() == 0)
+            m_server->deleteLater();
+        else
+            connect(m_server, &http::Server::drained, m_server, &QObject::deleteLater);
     }
     http::ServerLimits limits;
     limits.requestReadTimeoutMs = listen.requestReadTimeoutMs;

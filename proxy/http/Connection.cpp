@@ -52,7 +52,7 @@ Connection::Connection(qintptr socketDescriptor, const ServerLimits& limits, Req
     m_idleTimer.setSingleShot(true);
     connect(&m_readTimer, &QTimer::timeout, this, [this] {
         rejectMalformed({408, "The request was not received in full within "
-                                  + QByteArray::number(m_limits.requestReadTimeoutMs / 1000) + " s."});
+                                  + QByteArray::number(m_limits.requestReadTimeoutMs / 1000.0) + " s."});
     });
     connect(&m_idleTimer, &QTimer::timeout, this, &Connection::close);
     connect(m_socket, &QTcpSocket::readyRead, this, &Connection::onReadyRead);

@@ -13,6 +13,8 @@ void Server::incomingConnection(qintptr socketDescriptor) {
     connect(connection, &Connection::closed, this, [this, connection] {
         --m_open;
         connection->deleteLater();
+        if (m_open == 0)
+            Q_EMIT drained();
     });
 }
 

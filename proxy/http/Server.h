@@ -27,6 +27,9 @@ public:
     Server(ServerLimits limits, RequestHandler handler, QObject* parent = nullptr);
     int openConnections() const { return m_open; }
 
+Q_SIGNALS:
+    void drained();  // the last open connection closed
+
 protected:
     void incomingConnection(qintptr socketDescriptor) override;
 

@@ -7,5 +7,5 @@ set(UNDERSTUDY_PROXY_SOURCES
   http/Connection.cpp http/Server.cpp http/Upstream.cpp
   json/JsonScan.cpp
   security/Access.cpp
-  routing/Exchange.cpp routing/FailoverPolicy.cpp routing/Health.cpp routing/Route.cpp
+  routing/Continuation.cpp routing/Exchange.cpp routing/FailoverPolicy.cpp routing/Health.cpp routing/Route.cpp
   telemetry/Telemetry.cpp)

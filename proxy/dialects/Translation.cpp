@@ -61,27 +61,9 @@ QJsonObject encodeError(Dialect dialect, const canonical::Error& error) {
     return {};
 }
 
-std::unique_ptr<canonical::StreamDecoder> makeDecoder(Dialect dialect) {
-    switch (dialect) {
-    case Dialect::AnthropicMessages: return anthropic::makeStreamDecoder();
-    case Dialect::OpenAIChat: return chat::makeStreamDecoder();
-    case Dialect::OpenAIResponses: return responses::makeStreamDecoder();
-    }
-    return {};
-}
-
-std::unique_ptr<canonical::StreamEncoder> makeEncoder(Dialect dialect) {
-    switch (dialect) {
-    case Dialect::AnthropicMessages: return anthropic::makeStreamEncoder();
-    case Dialect::OpenAIChat: return chat::makeStreamEncoder();
-    case Dialect::OpenAIResponses: return responses::makeStreamEncoder();
-    }
-    return {};
-}
-
 class Transcoder final : public StreamTranscoder {
 public:
-    Transcoder(Dialect from, Dialect to) : m_decoder(makeDecoder(from)), m_encoder(makeEncoder(to)) {}
+    Transcoder(Dialect from, Dialect to) : m_decoder(makeStreamDecoder(from)), m_encoder(makeStreamEncoder(to)) {}
 
     QByteArray feed(const http::SseEvent& event) override {
         QList<canonical::StreamEvent> events;
@@ -150,11 +132,21 @@ qint64 imageCount(const Block& block) {
 
 Translated translateRequest(Dialect from, Dialect to, const QByteArray& body, const QString& model,
                             const TargetTraits& traits) {
+    return translateRequestWithPrefill(from, to, body, model, {}, traits);
+}
+
+Translated translateRequestWithPrefill(Dialect from, Dialect to, const QByteArray& body, const QString& model,
+                                       const QList<canonical::Block>& prefill, const TargetTraits& traits) {
     const std::optional<QJsonObject> object = wire::parseObject(body);
     if (!object)
         return {{}, QStringLiteral("cannot translate the request from %1: %2").arg(dialectName(from), parseProblem(body))};
     canonical::Request request = decodeRequest(from, *object);
     request.model = model;
+    if (!prefill.isEmpty()) {
+        if (request.messages.isEmpty() || request.messages.last().role != canonical::Role::Assistant)
+            request.messages.append({canonical::Role::Assistant, {}});
+        request.messages.last().content.append(prefill);
+    }
     return {wire::compact(encodeRequest(to, request, traits)), {}};
 }
 
@@ -168,6 +160,24 @@ Translated translateResponse(Dialect from, Dialect to, const QByteArray& body) {
 QByteArray translateErrorBody(Dialect from, Dialect to, int status, const QByteArray& body) {
     Q_UNUSED(from);  // the shape is recognised from the body: gateways in front of a vendor use their own
     return wire::compact(encodeError(to, errors::fromBody(status, body)));
+}
+
+std::unique_ptr<canonical::StreamDecoder> makeStreamDecoder(Dialect dialect) {
+    switch (dialect) {
+    case Dialect::AnthropicMessages: return anthropic::makeStreamDecoder();
+    case Dialect::OpenAIChat: return chat::makeStreamDecoder();
+    case Dialect::OpenAIResponses: return responses::makeStreamDecoder();
+    }
+    return {};
+}
+
+std::unique_ptr<canonical::StreamEncoder> makeStreamEncoder(Dialect dialect) {
+    switch (dialect) {
+    case Dialect::AnthropicMessages: return anthropic::makeStreamEncoder();
+    case Dialect::OpenAIChat: return chat::makeStreamEncoder();
+    case Dialect::OpenAIResponses: return responses::makeStreamEncoder();
+    }
+    return {};
 }
 
 std::unique_ptr<StreamTranscoder> makeStreamTranscoder(Dialect from, Dialect to) {

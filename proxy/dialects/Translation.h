@@ -1,6 +1,8 @@
 #pragma once
 
+#include "dialects/Canonical.h"
 #include "dialects/Dialect.h"
+#include "dialects/Stream.h"
 #include "http/SseReader.h"
 
 #include <QByteArray>
@@ -43,6 +45,11 @@ struct Translated {
 Translated translateRequest(Dialect from, Dialect to, const QByteArray& body, const QString& model,
                             const TargetTraits& traits = {});
 
+// The same with `prefill` appended to the assistant's turn (a new trailing assistant message, or the end of the
+// client's own): the target continues that partial answer instead of starting afresh.
+Translated translateRequestWithPrefill(Dialect from, Dialect to, const QByteArray& body, const QString& model,
+                                       const QList<canonical::Block>& prefill, const TargetTraits& traits = {});
+
 // A complete (non-streaming) response body from the upstream's dialect to the client's.
 Translated translateResponse(Dialect from, Dialect to, const QByteArray& body);
 
@@ -60,6 +67,10 @@ public:
     virtual QByteArray finish() = 0;
 };
 std::unique_ptr<StreamTranscoder> makeStreamTranscoder(Dialect from, Dialect to);
+
+// One dialect's canonical stream codecs, for work on canonical events (splicing a continued stream).
+std::unique_ptr<canonical::StreamDecoder> makeStreamDecoder(Dialect dialect);
+std::unique_ptr<canonical::StreamEncoder> makeStreamEncoder(Dialect dialect);
 
 // Input tokens of an Anthropic count_tokens request, estimated locally for upstreams with no such endpoint.
 int estimateInputTokens(const QByteArray& anthropicRequestBody);

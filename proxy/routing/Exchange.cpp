@@ -45,8 +45,8 @@ QString clockTime(qint64 epochMs) {
     return QDateTime::fromMSecsSinceEpoch(epochMs).toString(QStringLiteral("HH:mm:ss"));
 }
 
-// The reason an in-band stream error gives, e.g. "overloaded_error: Overloaded".
-QString inBandReason(const http::SseEvent& event) {
+// The reason an in-band stream error gives, e.g. "in-band error before content (overloaded_error)".
+QString inBandReason(const http::SseEvent& event, bool afterContent) {
     const QJsonObject object = QJsonDocument::fromJson(event.data).object();
     QJsonObject error = object.value(QLatin1String("error")).toObject();
     if (error.isEmpty())
@@ -54,7 +54,9 @@ QString inBandReason(const http::SseEvent& event) {
     QString type = error.value(QLatin1String("type")).toString();
     if (type.isEmpty())
         type = error.value(QLatin1String("code")).toString();
-    return QStringLiteral("in-band error before content (%1)").arg(type.isEmpty() ? QStringLiteral("unknown") : type);
+    return QStringLiteral("in-band error %1 content (%2)")
+        .arg(afterContent ? QStringLiteral("after") : QStringLiteral("before"),
+             type.isEmpty() ? QStringLiteral("unknown") : type);
 }
 
 }  // namespace
@@ -128,16 +130,23 @@ void Exchange::nextTarget() {
             skipTarget(QStringLiteral("skipped: cooling until %1 after %2").arg(clockTime(h.coolingUntilMs), h.reason));
             continue;
         }
+        if (m_continuing && !acceptsPrefill(t) && !m_continuation->restartable()) {
+            skipTarget(QStringLiteral("skipped: it takes no prefill, and a fresh answer cannot repeat the tool calls "
+                                      "already sent"));
+            continue;
+        }
         m_probing = admission == HealthBoard::Admission::Probe;
         m_retries = 0;
         if (!m_lastFailedTarget.isEmpty()) {
             m_ctx.telemetry->counters().failovers += 1;
-            m_ctx.telemetry->record({QStringLiteral("failover"), 0,
-                                     {{QStringLiteral("from"), m_lastFailedTarget},
-                                      {QStringLiteral("to"), t.key()},
-                                      {QStringLiteral("reason"), m_lastFailureReason},
-                                      {QStringLiteral("attempt"), m_networkAttempts + 1},
-                                      {QStringLiteral("chain"), m_plan.chain}}});
+            EventFields fields{{QStringLiteral("from"), m_lastFailedTarget},
+                               {QStringLiteral("to"), t.key()},
+                               {QStringLiteral("reason"), m_lastFailureReason},
+                               {QStringLiteral("attempt"), m_networkAttempts + 1},
+                               {QStringLiteral("chain"), m_plan.chain}};
+            if (m_continuing)
+                fields.insert(QStringLiteral("continued"), true);
+            m_ctx.telemetry->record({QStringLiteral("failover"), 0, fields});
             m_lastFailedTarget.clear();
         }
         startAttempt();
@@ -168,6 +177,8 @@ void Exchange::answerTokenCountLocally() {
 }
 
 void Exchange::startAttempt() {
+    if (m_continuing)
+        m_mode = acceptsPrefill(target()) ? Continuation::Mode::Prefill : Continuation::Mode::Restart;
     QString error;
     http::OutboundRequest out = outboundFor(target(), &error);
     if (!error.isEmpty()) {
@@ -187,9 +198,6 @@ void Exchange::startAttempt() {
     m_held.clear();
     m_sawEnd = false;
     m_usage = UsageMeter(upstreamDialect());
-    m_transcoder.reset();
-    if (upstreamDialect() != m_in.dialect)
-        m_transcoder = makeStreamTranscoder(upstreamDialect(), m_in.dialect);
     m_call = m_ctx.pool->send(std::move(out), this);
     connect(m_call, &http::UpstreamCall::connected, this, &Exchange::onConnected);
     connect(m_call, &http::UpstreamCall::headReceived, this, &Exchange::onHead);
@@ -252,11 +260,14 @@ http::OutboundRequest Exchange::outboundFor(const Target& t, QString* error) con
     }
 
     // Reasoning that a fallback of another family produced carries no signature this upstream could verify: such a
-    // conversation goes through the canonical model, which drops it, even when the dialects match.
-    if (translating || m_carriesForeignReasoning) {
+    // conversation goes through the canonical model, which drops it, even when the dialects match. So does a
+    // continuation's prefill.
+    const QList<canonical::Block> prefill = m_continuing && m_mode == Continuation::Mode::Prefill
+        ? m_continuation->prefill() : QList<canonical::Block>();
+    if (translating || m_carriesForeignReasoning || !prefill.isEmpty()) {
         TargetTraits traits;
         traits.acceptsPrefill = t.prefill;
-        Translated body = translateRequest(m_in.dialect, upstream, m_in.request.body, t.model, traits);
+        Translated body = translateRequestWithPrefill(m_in.dialect, upstream, m_in.request.body, t.model, prefill, traits);
         if (!body.error.isEmpty()) {
             *error = QStringLiteral("skipped: the request cannot be translated to %1: %2")
                          .arg(dialectName(upstream), body.error);
@@ -272,6 +283,13 @@ http::OutboundRequest Exchange::outboundFor(const Target& t, QString* error) con
         out.body = m_in.request.body;  // shared, not copied
     return out;
 }
+
+bool Exchange::acceptsPrefill(const Target& t) const {
+    const PrefillRefusals& learned = m_ctx.prefillRefusals ? *m_ctx.prefillRefusals : m_ownRefusals;
+    return t.prefill && !learned.refuses(t.key());
+}
+
+PrefillRefusals& Exchange::prefillRefusals() { return m_ctx.prefillRefusals ? *m_ctx.prefillRefusals : m_ownRefusals; }
 
 void Exchange::onConnected() {
     if (m_phase != Phase::Connecting)
@@ -324,24 +342,33 @@ void Exchange::handleStreamBytes(const QByteArray& bytes) {
                      qPrintable(target().key()), static_cast<long long>(event.raw.size()));
             continue;
         }
-        if (!committed) {
-            if (kind == StreamEventKind::Error) {
-                Verdict v;
-                v.kind = OutcomeClass::Failover;
-                v.reason = inBandReason(event);
-                settle(v);
+        if (kind == StreamEventKind::Error) {
+            if (m_client && !out.isEmpty())
+                m_client->writeStream(out);
+            if (committed) {
+                onStreamBroke(inBandReason(event, true));
                 return;
             }
+            Verdict v;
+            v.kind = OutcomeClass::Failover;
+            v.reason = inBandReason(event, false);
+            settle(v);
+            return;
+        }
+        if (!committed) {
             m_held.append(event);
             if (kind == StreamEventKind::Preamble)
                 continue;
             m_sawEnd = kind == StreamEventKind::End;
-            commitStream();
-            continue;
+            out.append(commitStream());
+        } else {
+            m_sawEnd = m_sawEnd || kind == StreamEventKind::End;
+            out.append(m_continuation->feed(event));
         }
-        m_sawEnd = m_sawEnd || kind == StreamEventKind::End;
-        m_forwardedError = m_forwardedError || kind == StreamEventKind::Error;
-        out.append(m_transcoder ? m_transcoder->feed(event) : event.raw);
+        if (m_continuation->diverged()) {
+            endBrokenStream(QStringLiteral("%1, asked without a prefill, answered differently").arg(target().key()));
+            return;
+        }
     }
     if (m_phase == Phase::Streaming) {
         if (!out.isEmpty() && m_client)
@@ -350,27 +377,38 @@ void Exchange::handleStreamBytes(const QByteArray& bytes) {
     }
 }
 
-void Exchange::commitStream() {
+QByteArray Exchange::commitStream() {
     m_phase = Phase::Streaming;
-    m_firstTokenMs = m_clock.elapsed();
+    m_streamIndex = m_index;
+    m_timer.stop();
     markHealthy();
+    if (m_continuing) {
+        m_continuation->beginContinuation(upstreamDialect(), m_mode);
+    } else {
+        m_firstTokenMs = m_clock.elapsed();
+        m_continuation = std::make_unique<Continuation>(m_in.dialect);
+        m_continuation->beginFirst(upstreamDialect());
+        if (m_client)
+            m_client->beginStream(m_head.status, responseHeaders(m_head.headers));
+    }
     QByteArray first;
     for (const http::SseEvent& event : std::as_const(m_held))
-        first.append(m_transcoder ? m_transcoder->feed(event) : event.raw);
+        first.append(m_continuation->feed(event));
     m_held.clear();
-    if (m_client) {
-        m_client->beginStream(m_head.status, responseHeaders(m_head.headers));
-        m_client->writeStream(first);
-    }
-    m_timer.stop();
+    return first;
 }
 
 void Exchange::onUpstreamFinished() {
     switch (m_phase) {
     case Phase::ReadingBody:
-        if (m_head.status >= 200 && m_head.status < 300)
+        if (m_continuing && m_head.status >= 200 && m_head.status < 300) {
+            Verdict v;
+            v.kind = OutcomeClass::Failover;
+            v.reason = QStringLiteral("answered a stream request without a stream");
+            settle(v);
+        } else if (m_head.status >= 200 && m_head.status < 300) {
             serveNonStream();
-        else
+        } else
             settle(classifyResponse(m_head.status, m_head.headers, m_body, m_config->failover, nowMs()));
         break;
     case Phase::AwaitingContent: {
@@ -380,12 +418,21 @@ void Exchange::onUpstreamFinished() {
         settle(v);
         break;
     }
-    case Phase::Streaming:
-        if (m_transcoder && m_sawEnd && m_client)
-            m_client->writeStream(m_transcoder->finish());
-        endCommittedStream(m_sawEnd || m_forwardedError ? QString()
-                                                        : QStringLiteral("the upstream ended the stream early"));
+    case Phase::Streaming: {
+        if (!m_sawEnd) {
+            onStreamBroke(QStringLiteral("the upstream ended the stream early"));
+            break;
+        }
+        const QByteArray last = m_continuation->finish();
+        if (m_continuation->diverged()) {
+            endBrokenStream(QStringLiteral("%1, asked without a prefill, answered differently").arg(target().key()));
+            break;
+        }
+        if (m_client)
+            m_client->writeStream(last);
+        completeStream();
         break;
+    }
     default:
         break;
     }
@@ -395,7 +442,7 @@ void Exchange::onUpstreamFailed(http::TransportFailure failure, const QString& d
     Q_UNUSED(detail);  // socket error strings can echo addresses; the category is what users act on
     m_call = nullptr;
     if (m_phase == Phase::Streaming) {
-        endCommittedStream(http::describe(failure));
+        onStreamBroke(http::describe(failure));
         return;
     }
     Verdict v = classifyTransport(failure);
@@ -409,7 +456,7 @@ void Exchange::onUpstreamFailed(http::TransportFailure failure, const QString& d
 void Exchange::onTimeout() {
     const FailoverConfig& f = m_config->failover;
     if (m_phase == Phase::Streaming) {
-        endCommittedStream(QStringLiteral("no data for %1 s").arg(f.streamIdleTimeoutMs / 1000.0));
+        onStreamBroke(QStringLiteral("no data for %1 s").arg(f.streamIdleTimeoutMs / 1000.0));
         return;
     }
     if (remainingBudgetMs() <= 0) {
@@ -450,7 +497,10 @@ void Exchange::settle(const Verdict& v) {
         return;
     case OutcomeClass::ClientError:
         markHealthy();  // it answered: the target is up, the request is at fault
-        passThroughClientError();
+        if (m_continuing)
+            refusedWhileContinuing(v);
+        else
+            passThroughClientError();
         return;
     case OutcomeClass::TooLong:
         markHealthy();
@@ -533,24 +583,60 @@ void Exchange::serveNonStream() {
     finish();
 }
 
-void Exchange::endCommittedStream(const QString& breakReason) {
+void Exchange::completeStream() {
     dropCall();
     m_phase = Phase::Done;
-    if (!breakReason.isEmpty()) {
-        m_ctx.telemetry->counters().streamsCut += 1;
-        // Never let a cut stream look complete: end it with the dialect's in-band error.
-        const QString message = QStringLiteral("Understudy: the stream from %1 broke after content was sent (%2); "
-                                               "the answer is incomplete.").arg(target().key(), breakReason);
-        if (m_client)
-            m_client->writeStream(streamErrorEvent(m_in.dialect, message));
-        Verdict v;
-        v.kind = OutcomeClass::Failover;
-        v.reason = QStringLiteral("stream broke: %1").arg(breakReason);
-        markFailed(v);
-    }
     if (m_client)
         m_client->endStream();
-    recordServed(m_head.status, breakReason);
+    recordServed(m_head.status, QString());
+    finish();
+}
+
+void Exchange::onStreamBroke(const QString& reason) {
+    dropCall();
+    m_phase = Phase::Idle;
+    m_ctx.telemetry->counters().streamsCut += 1;
+    if (!m_continuing)
+        m_breakReason = QStringLiteral("the stream from %1 broke after content was sent (%2)").arg(target().key(), reason);
+    m_continuing = true;
+    m_continuation->breakOff();
+    Verdict v;
+    v.kind = OutcomeClass::Failover;
+    v.reason = QStringLiteral("stream broke: %1").arg(reason);
+    markFailed(v);
+    // The answer so far may have taken longer than the budget (a committed stream is exempt from it); the
+    // continuation is a new attempt to bound.
+    m_budget.setRemainingTime(m_config->failover.totalBudgetMs);
+    nextTarget();
+}
+
+void Exchange::refusedWhileContinuing(const Verdict& v) {
+    const QString key = target().key();
+    if (m_mode == Continuation::Mode::Prefill && m_head.status == 400) {
+        // The usual cause is a model that takes no prefill; remember it, and ask again without one.
+        prefillRefusals().learn(key);
+        m_attempts.append({key, QStringLiteral("HTTP 400 to a prefill: it takes none, asked again without")});
+        if (m_continuation->restartable()) {
+            startAttempt();
+            return;
+        }
+    } else {
+        m_attempts.append({key, v.reason});
+    }
+    nextTarget();
+}
+
+void Exchange::endBrokenStream(const QString& why) {
+    dropCall();
+    m_phase = Phase::Done;
+    m_index = m_streamIndex;  // the target whose content the client has, for the records
+    // Never let a cut stream look complete: end it with the dialect's in-band error, naming the real failure.
+    const QString message = QStringLiteral("Understudy: %1, and %2; the answer is incomplete.").arg(m_breakReason, why);
+    if (m_client) {
+        m_client->writeStream(streamErrorEvent(m_in.dialect, message));
+        m_client->endStream();
+    }
+    recordServed(m_head.status, m_breakReason);
     finish();
 }
 
@@ -567,6 +653,10 @@ void Exchange::passThroughClientError() {
 }
 
 void Exchange::finishAllFailed() {
+    if (m_continuing) {
+        endBrokenStream(QStringLiteral("no target could continue it (%1)").arg(attemptSummary()));
+        return;
+    }
     dropCall();
     m_phase = Phase::Done;
     if (m_tooLong.status != 0) {
@@ -580,11 +670,8 @@ void Exchange::finishAllFailed() {
     m_ctx.telemetry->counters().allFailed += 1;
     const bool timedOut = m_budgetSpent || (m_onlyTimeouts && m_networkAttempts > 0);
     const int status = timedOut ? 504 : (m_lastStatus ? m_lastStatus : 503);
-    QStringList parts;
-    for (const AttemptRecord& a : m_attempts)
-        parts.append(a.target + QStringLiteral(": ") + a.outcome);
     const QString message = QStringLiteral("Understudy: every target of chain '%1' failed. %2.")
-                                .arg(m_plan.chain, parts.join(QStringLiteral("; ")));
+                                .arg(m_plan.chain, attemptSummary());
     http::Headers headers;
     headers.set("Content-Type", "application/json");
     headers.set("x-understudy-attempts", QByteArray::number(m_networkAttempts));
@@ -602,6 +689,13 @@ void Exchange::finishAllFailed() {
         m_client->respond(status, headers, errorBody(m_in.dialect, status, message));
     recordRequestEvent(status, QStringLiteral("all_failed"), QString());
     finish();
+}
+
+QString Exchange::attemptSummary() const {
+    QStringList parts;
+    for (const AttemptRecord& a : m_attempts)
+        parts.append(a.target + QStringLiteral(": ") + a.outcome);
+    return parts.join(QStringLiteral("; "));
 }
 
 void Exchange::respondLocally(int status, const QString& message) {
@@ -638,6 +732,8 @@ void Exchange::recordRequestEvent(int status, const QString& outcome, const QStr
                        {QStringLiteral("durationMs"), static_cast<double>(m_clock.elapsed())}};
     if (!m_clientName.isEmpty())
         fields.insert(QStringLiteral("client"), m_clientName);
+    if (m_continuing)
+        fields.insert(QStringLiteral("continued"), true);
     if (!servedBy.isEmpty()) {
         fields.insert(QStringLiteral("servedBy"), servedBy);
         fields.insert(QStringLiteral("fallbackDepth"), m_index);

@@ -8,6 +8,7 @@
 #include "http/SseReader.h"
 #include "http/Upstream.h"
 #include "json/JsonScan.h"
+#include "routing/Continuation.h"
 #include "routing/FailoverPolicy.h"
 #include "routing/Route.h"
 
@@ -32,11 +33,13 @@ struct ProxyContext {
     http::UpstreamPool* pool = nullptr;
     HealthBoard* health = nullptr;
     Telemetry* telemetry = nullptr;
+    PrefillRefusals* prefillRefusals = nullptr;  // learned for the proxy's life; without it, per exchange
 };
 
 // One inbound model request and its attempt loop (DESIGN.md §3): try each target of the plan in order, retry
 // transient failures, skip cooling targets, hold a stream until its first content, and answer the client
-// exactly once — with the serving target's response, or an error naming every attempt.
+// exactly once — with the serving target's response, or an error naming every attempt. A committed stream that
+// breaks is continued on the next target (see Continuation), so the client still gets one whole message.
 class Exchange : public QObject {
     Q_OBJECT
 public:
@@ -64,6 +67,8 @@ private:
     void nextTarget();
     void startAttempt();
     http::OutboundRequest outboundFor(const Target& target, QString* error) const;
+    bool acceptsPrefill(const Target& target) const;
+    PrefillRefusals& prefillRefusals();
     void onConnected();
     void onHead(const http::ResponseHead& head);
     void onBody(const QByteArray& bytes);
@@ -71,14 +76,18 @@ private:
     void onUpstreamFailed(http::TransportFailure failure, const QString& detail);
     void onTimeout();
     void handleStreamBytes(const QByteArray& bytes);
-    void commitStream();
+    QByteArray commitStream();
     void settle(const Verdict& verdict);
     void markHealthy();
     void markFailed(const Verdict& verdict);
     void respondLocally(int status, const QString& message);
     void recordServed(int status, const QString& breakReason);
     void serveNonStream();
-    void endCommittedStream(const QString& breakReason);
+    void completeStream();
+    void onStreamBroke(const QString& reason);
+    void refusedWhileContinuing(const Verdict& verdict);
+    void endBrokenStream(const QString& why);
+    QString attemptSummary() const;
     void passThroughClientError();
     void finishAllFailed();
     void skipTarget(const QString& why);
@@ -130,11 +139,15 @@ private:
     QByteArray m_body;
     http::SseReader m_sse;
     QList<http::SseEvent> m_held;  // stream events before the commit point
-    std::unique_ptr<StreamTranscoder> m_transcoder;  // when the upstream speaks another dialect
+    std::unique_ptr<Continuation> m_continuation;  // the client's side of a committed stream
+    bool m_continuing = false;                      // the committed stream broke: later attempts continue it
+    Continuation::Mode m_mode = Continuation::Mode::Prefill;  // of the current continuing attempt
+    QString m_breakReason;                          // the real failure, named in any in-band error
+    int m_streamIndex = -1;                         // the target that last streamed to the client
+    PrefillRefusals m_ownRefusals;                  // when the proxy keeps none
     UsageMeter m_usage{Dialect::AnthropicMessages};
     qint64 m_firstTokenMs = -1;
     bool m_sawEnd = false;
-    bool m_forwardedError = false;
     bool m_finished = false;
 
     static constexpr qsizetype kMaxResponseBytes = 64 * 1024 * 1024;

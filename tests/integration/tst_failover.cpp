@@ -271,13 +271,32 @@ private Q_SLOTS:
         QVERIFY(r.body.contains("rescued"));
     }
 
-    void streamCutAfterContent_endsWithInBandError() {
+    void streamCutAfterContent_continuedOnFallback() {
         MockUpstream primary, fallback;
         MockReply cut = anthropicStream({QStringLiteral("partial answer")});
         cut.chunks = cut.chunks.mid(0, 4);  // message_start … first delta
         cut.ending = MockReply::Ending::Cut;
         primary.setDefault(cut);
+        fallback.setDefault(anthropicStream({QStringLiteral(", finished")}, QStringLiteral("fallback1-model")));
         ProxyUnderTest proxy(chainConfig({primary.baseUrl(), fallback.baseUrl()}));
+        const ClientResponse r = postMessages(proxy.port(), true);
+        QCOMPARE(r.status, 200);
+        QVERIFY(r.body.contains("partial answer"));
+        QVERIFY(r.body.contains(", finished"));
+        QCOMPARE(r.body.count("event: message_start"), 1);
+        QCOMPARE(r.body.count("event: message_stop"), 1);
+        QVERIFY(!r.body.contains("event: error"));
+        QVERIFY(r.complete);
+        QCOMPARE(fallback.hits(), 1);  // sent the partial answer as a prefill (see tst_continuation)
+    }
+
+    void streamCutAfterContent_noFallback_endsWithInBandError() {
+        MockUpstream primary;
+        MockReply cut = anthropicStream({QStringLiteral("partial answer")});
+        cut.chunks = cut.chunks.mid(0, 4);
+        cut.ending = MockReply::Ending::Cut;
+        primary.setDefault(cut);
+        ProxyUnderTest proxy(chainConfig({primary.baseUrl()}));
         const ClientResponse r = postMessages(proxy.port(), true);
         QCOMPARE(r.status, 200);
         QVERIFY(r.body.contains("partial answer"));
@@ -285,10 +304,9 @@ private Q_SLOTS:
         QVERIFY(r.body.contains("event: error"));
         QVERIFY(r.body.contains("incomplete"));
         QVERIFY(r.complete);                        // the HTTP stream itself ends cleanly
-        QCOMPARE(fallback.hits(), 0);
     }
 
-    void streamStallAfterContent_endsWithInBandError() {
+    void streamStallAfterContent_noFallback_endsWithInBandError() {
         MockUpstream primary;
         MockReply stall = anthropicStream({QStringLiteral("thinking about it")});
         stall.chunks = stall.chunks.mid(0, 4);

@@ -232,6 +232,7 @@ QByteArray Proxy::statusJson() const {
                       ? QJsonValue(QJsonObject{{QStringLiteral("provider"), m_config->reroute->provider},
                                                {QStringLiteral("model"), m_config->reroute->model}})
                       : QJsonValue(QJsonValue::Null));
+    status.insert(QStringLiteral("usage"), m_usage ? QJsonValue(m_usage->toJson()) : QJsonValue(QJsonValue::Null));
     const auto& last = m_telemetry->lastSwitch();
     status.insert(QStringLiteral("lastSwitch"), last ? QJsonValue(QJsonDocument::fromJson(last->toJsonLine()).object())
                                                      : QJsonValue(QJsonValue::Null));
@@ -272,6 +273,8 @@ QByteArray Proxy::metricsText() const {
     out.append("# HELP understudy_open_connections Client connections open now.\n"
                "# TYPE understudy_open_connections gauge\nunderstudy_open_connections "
                + QByteArray::number(m_server ? m_server->openConnections() : 0) + '\n');
+    if (m_usage)
+        out.append(m_usage->prometheusText());
     return out;
 }
 

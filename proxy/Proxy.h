@@ -3,6 +3,7 @@
 #include "config/Config.h"
 #include "http/Message.h"
 #include "routing/Health.h"
+#include "telemetry/Ledger.h"
 #include "telemetry/Telemetry.h"
 
 #include <QObject>
@@ -35,6 +36,10 @@ public:
     QByteArray statusJson() const;
     QByteArray metricsText() const;
 
+public Q_SLOTS:
+    // The usage ledger's latest figures (queued from its thread), served as they are by /status and /metrics.
+    void setUsageSnapshot(const understudy::UsageSnapshot& snapshot) { m_usage = snapshot; }
+
 Q_SIGNALS:
     void listening(const QString& host, quint16 port);
     void listenFailed(const QString& message);
@@ -49,6 +54,7 @@ private:
     http::UpstreamPool* m_pool = nullptr;
     HealthBoard m_health;
     Telemetry* m_telemetry;
+    std::optional<UsageSnapshot> m_usage;  // none until a ledger runs
     qint64 m_startedMs;
 };
 

@@ -870,6 +870,8 @@ QString position(const QByteArray& json, qsizetype offset) {
     return QStringLiteral("line %1, column %2 (byte %3)").arg(line).arg(column).arg(offset);
 }
 
+}  // namespace
+
 // '*' matches any run of characters and '?' exactly one. Case is ignored: the same model is written
 // "claude-3-5-haiku" by one client and "Claude-3-5-Haiku" by another, and no two real models differ only by case.
 bool globMatches(QStringView glob, QStringView name) {
@@ -893,8 +895,6 @@ bool globMatches(QStringView glob, QStringView name) {
         ++g;
     return g == glob.size();
 }
-
-}  // namespace
 
 QString providerTypeName(ProviderType type) {
     for (const ProviderTypeSpelling& spelling : kProviderTypes)

@@ -41,6 +41,9 @@ struct ModelMapping {
     std::optional<QString> apply(const QString& requested) const;
 };
 
+// Whether a model name matches a glob of the config ('*' any run, '?' one character, case ignored).
+bool globMatches(QStringView glob, QStringView name);
+
 struct StepConfig {
     QString provider;
     ModelMapping model;

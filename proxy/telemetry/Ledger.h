@@ -1,0 +1,162 @@
+#pragma once
+
+#include "telemetry/Pricing.h"
+#include "telemetry/Telemetry.h"
+
+#include <QJsonObject>
+#include <QList>
+#include <QObject>
+#include <QThread>
+#include <QTimer>
+
+#include <memory>
+#include <optional>
+
+namespace understudy {
+
+// The usage ledger (issue 6): one SQLite row per request, written off the request path.
+
+struct LedgerOptions {
+    QString path;                 // empty: Ledger::defaultPath()
+    int retentionDays = 90;       // rows older than this are deleted; 0 keeps everything
+    int flushIntervalMs = 250;    // a crash loses at most this much of rows
+    int snapshotIntervalMs = 5000;
+    int cleanupIntervalMs = 6 * 60 * 60 * 1000;
+};
+
+// A request as stored: the record plus what it cost. Failed attempts are never billed: only a served
+// request's tokens are priced, at the answering model's price, which is kept on the row so that a later
+// price change does not rewrite history.
+struct LedgerRow {
+    UsageRecord record;
+    std::optional<Price> price;   // none: not billed, or the model has no price
+    std::optional<double> cost;   // USD; none: the model has no price (unknown, which is not 0)
+    int failovers = 0;            // attempts that failed and handed the request on
+};
+
+LedgerRow priceRecord(const UsageRecord& record, const Pricing& pricing);
+
+enum class UsageGrouping { Provider, Model, Client, Day };
+std::optional<UsageGrouping> usageGroupingFromName(const QString& name);
+QString usageGroupingName(UsageGrouping grouping);
+
+// One line of `understudy usage` and of the status window's tables.
+struct UsageRow {
+    QString key;  // provider, model, client or yyyy-mm-dd
+    qint64 requests = 0;
+    qint64 fallbackRequests = 0;  // answered by a step other than the chain's first
+    qint64 failovers = 0;
+    qint64 inputTokens = 0, outputTokens = 0, cacheReadTokens = 0, cacheWriteTokens = 0;
+    double cost = 0;              // USD of the priced requests
+    qint64 unpricedRequests = 0;  // billable requests of models with no price: their cost is unknown
+};
+
+struct TargetErrorRate {
+    QString target;  // provider/model
+    qint64 attempts = 0;
+    qint64 failures = 0;
+};
+
+// What the proxy serves in /status and /metrics: computed on the ledger thread, pushed to the proxy as a
+// value, so that neither endpoint ever touches the database.
+struct UsageSnapshot {
+    qint64 takenMs = 0;
+    QList<UsageRow> today;  // per provider, local day
+    QList<UsageRow> month;  // per provider, local calendar month
+    // Over the last 24 hours:
+    qint64 failoverRequests = 0;        // requests that failed over (or found no target)
+    qint64 failoverRequestsLastHour = 0;
+    qint64 timeOnFallbackMs = 0;        // per chain, from its primary failing to its primary serving again
+    qint64 recoveries = 0;              // such spells that ended
+    qint64 lastRecoveryMs = -1;         // how long the last one lasted; -1: none
+    qint64 meanRecoveryMs = -1;
+    QList<TargetErrorRate> targets;
+
+    double failoverRatePerHour() const { return static_cast<double>(failoverRequests) / 24.0; }
+    QJsonObject toJson() const;
+    QByteArray prometheusText() const;
+};
+
+// The database: one SQLite connection, used on the thread that made it (a Qt SQL rule).
+class Ledger {
+public:
+    enum class Mode { ReadWrite, ReadOnly };
+    static constexpr int kSchemaVersion = 1;
+    static QString defaultPath();  // AppDataLocation/usage.sqlite
+
+    Ledger(const QString& path, Mode mode);
+    ~Ledger();
+    Ledger(const Ledger&) = delete;
+    Ledger& operator=(const Ledger&) = delete;
+
+    // Why the database could not be opened; empty when it is open.
+    const QString& openError() const { return m_openError; }
+    int schemaVersion() const;
+
+    // Each returns why it failed, or an empty string.
+    QString insert(const QList<LedgerRow>& rows);
+    QString deleteBefore(qint64 timeMs);
+    QString compact();  // gives deleted pages back to the file system and checkpoints the WAL
+
+    QList<UsageRow> summary(qint64 sinceMs, UsageGrouping grouping) const;
+    UsageSnapshot snapshot(qint64 nowMs) const;
+
+private:
+    QString migrate();
+
+    QString m_connection;
+    QString m_openError;
+};
+
+// Owns the Ledger on the ledger thread: queues records, writes them in one transaction per batch, keeps
+// the retention and publishes snapshots.
+class LedgerWriter : public QObject {
+    Q_OBJECT
+public:
+    explicit LedgerWriter(LedgerOptions options, QObject* parent = nullptr);
+    ~LedgerWriter() override;
+
+public Q_SLOTS:
+    void open();
+    void record(const understudy::UsageRecord& record);
+    void setPriceOverrides(const QMap<QString, understudy::Price>& overrides);
+    void flush();
+    void cleanUp();
+    void publishSnapshot();
+
+Q_SIGNALS:
+    void committed(int rows);
+    void snapshotReady(const understudy::UsageSnapshot& snapshot);
+    void failed(const QString& message);
+
+private:
+    LedgerOptions m_options;
+    std::unique_ptr<Ledger> m_ledger;
+    Pricing m_pricing;
+    QList<LedgerRow> m_pending;
+    QTimer m_flushTimer;     // children, so they move to the ledger thread with this
+    QTimer m_snapshotTimer;
+    QTimer m_cleanupTimer;
+    bool m_changedSinceSnapshot = true;
+    qint64 m_lastSnapshotMs = 0;
+};
+
+// Runs a LedgerWriter on its own thread. Connect Telemetry::usageRecorded to writer()->record (queued):
+// the proxy thread then pays one queued signal per request and nothing else.
+class LedgerThread : public QObject {
+    Q_OBJECT
+public:
+    explicit LedgerThread(LedgerOptions options = {}, QObject* parent = nullptr);
+    ~LedgerThread() override;  // writes every record queued before it
+
+    LedgerWriter* writer() const { return m_writer; }
+    void setPriceOverrides(const QMap<QString, Price>& overrides);  // queued
+
+private:
+    QThread m_thread;
+    LedgerWriter* m_writer;
+};
+
+}  // namespace understudy
+
+Q_DECLARE_METATYPE(understudy::UsageSnapshot)

@@ -1,0 +1,76 @@
+// What recording usage costs the request path, and what the ledger sustains. Figures, not a timed test
+// (DESIGN.md §6). The proxy thread's share is one queued signal per request: measured here as the time
+// Telemetry::recordUsage takes with the ledger connected, against the same call with nothing connected.
+#include "telemetry/Ledger.h"
+
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <cstdio>
+
+using namespace understudy;
+
+namespace {
+
+UsageRecord sampleRecord(int i) {
+    UsageRecord r;
+    r.timeMs = QDateTime::currentMSecsSinceEpoch();
+    r.client = QStringLiteral("claude-code");
+    r.sessionId = QStringLiteral("session-%1").arg(i % 8);
+    r.chain = QStringLiteral("claude-first");
+    r.requestedModel = QStringLiteral("claude-sonnet-5");
+    r.provider = i % 10 == 0 ? QStringLiteral("zai") : QStringLiteral("anthropic");
+    r.model = i % 10 == 0 ? QStringLiteral("glm-5") : QStringLiteral("claude-sonnet-5");
+    r.fallbackDepth = i % 10 == 0 ? 1 : 0;
+    if (r.fallbackDepth)
+        r.failureReasons = {QStringLiteral("anthropic/claude-sonnet-5: 529 overloaded")};
+    r.tokens = {1200, 350, 48000, 900};
+    r.firstTokenMs = 420;
+    r.totalMs = 3100;
+    r.status = 200;
+    r.outcome = QStringLiteral("served");
+    return r;
+}
+
+// Nanoseconds per recordUsage call on this (the "proxy") thread.
+double enqueueNs(Telemetry& telemetry, int count) {
+    QElapsedTimer clock;
+    clock.start();
+    for (int i = 0; i < count; ++i)
+        telemetry.recordUsage(sampleRecord(i));
+    return double(clock.nsecsElapsed()) / count;
+}
+
+}  // namespace
+
+int main(int argc, char* argv[]) {
+    QCoreApplication app(argc, argv);
+    constexpr int kRecords = 50000;
+    QTemporaryDir dir;
+
+    Telemetry bare;
+    const double withoutLedger = enqueueNs(bare, kRecords);
+
+    LedgerOptions options;
+    options.path = dir.filePath(QStringLiteral("usage.sqlite"));
+    LedgerThread ledger(options);
+    Telemetry telemetry;
+    QObject::connect(&telemetry, &Telemetry::usageRecorded, ledger.writer(), &LedgerWriter::record);
+    qint64 committed = 0;
+    QObject::connect(ledger.writer(), &LedgerWriter::committed, &app, [&committed](int rows) { committed += rows; });
+
+    QElapsedTimer wall;
+    wall.start();
+    const double withLedger = enqueueNs(telemetry, kRecords);
+    const bool allCommitted = QTest::qWaitFor([&] { return committed >= kRecords; }, 120000);
+    const double seconds = double(wall.nsecsElapsed()) / 1e9;
+
+    std::printf("records                         %d\n", kRecords);
+    std::printf("proxy thread, no ledger         %.0f ns/record\n", withoutLedger);
+    std::printf("proxy thread, ledger connected  %.0f ns/record (%.2fx)\n", withLedger, withLedger / withoutLedger);
+    std::printf("ledger throughput               %.0f records/s (%lld committed in %.2f s, batches of <= 500)\n",
+                double(committed) / seconds, static_cast<long long>(committed), seconds);
+    return allCommitted ? 0 : 1;
+}

@@ -1,0 +1,563 @@
+// The usage ledger (issue 6) against a real SQLite file in a temporary folder: rows, cost, history, load,
+// a killed writer, retention, queries, CSV, and one request through the real proxy.
+#include "UsageCommand.h"
+#include "support/MockUpstream.h"
+#include "support/TestClient.h"
+
+#include "Proxy.h"
+#include "telemetry/Ledger.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QProcess>
+#include <QSqlDatabase>
+#include <QSqlQuery>
+#include <QSqlRecord>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <thread>
+
+using namespace understudy;
+using namespace understudy::test;
+
+namespace {
+
+constexpr qint64 kDayMs = 24LL * 60 * 60 * 1000;
+
+UsageRecord served(qint64 timeMs, const QString& provider, const QString& model, int depth = 0,
+                   const QStringList& reasons = {}, TokenUsage tokens = {1000, 500, 0, 0}) {
+    UsageRecord r;
+    r.timeMs = timeMs;
+    r.client = QStringLiteral("claude-code");
+    r.sessionId = QStringLiteral("s-1");
+    r.chain = QStringLiteral("main");
+    r.requestedModel = QStringLiteral("claude-sonnet-5");
+    r.provider = provider;
+    r.model = model;
+    r.fallbackDepth = depth;
+    r.failureReasons = reasons;
+    r.tokens = tokens;
+    r.firstTokenMs = 300;
+    r.totalMs = 1200;
+    r.status = 200;
+    r.outcome = QStringLiteral("served");
+    return r;
+}
+
+UsageRecord allFailed(qint64 timeMs, const QStringList& reasons) {
+    UsageRecord r = served(timeMs, {}, {}, 0, reasons, {});
+    r.firstTokenMs = -1;
+    r.status = 529;
+    r.outcome = QStringLiteral("all_failed");
+    return r;
+}
+
+qint64 now() { return QDateTime::currentMSecsSinceEpoch(); }
+
+// Every row of the file, read on a connection of the test's own.
+QList<QVariantMap> readRows(const QString& path) {
+    QList<QVariantMap> rows;
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("test-reader"));
+        db.setDatabaseName(path);
+        if (db.open()) {
+            QSqlQuery q(db);
+            q.exec(QStringLiteral("SELECT * FROM requests ORDER BY id"));
+            while (q.next()) {
+                QVariantMap row;
+                for (int i = 0; i < q.record().count(); ++i)
+                    row.insert(q.record().fieldName(i), q.value(i));
+                rows.append(row);
+            }
+        }
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("test-reader"));
+    return rows;
+}
+
+QString pragmaValue(const QString& path, const QString& pragma) {
+    QString value;
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("test-pragma"));
+        db.setDatabaseName(path);
+        if (db.open()) {
+            QSqlQuery q(db);
+            if (q.exec(QStringLiteral("PRAGMA ") + pragma) && q.next())
+                value = q.value(0).toString();
+        }
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("test-pragma"));
+    return value;
+}
+
+// RFC 4180, strictly: what a spreadsheet or Python's csv module reads.
+QList<QStringList> parseCsv(const QString& text) {
+    QList<QStringList> records;
+    QStringList fields;
+    QString field;
+    bool quoted = false;
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        const QChar c = text[i];
+        if (quoted) {
+            if (c == u'"' && i + 1 < text.size() && text[i + 1] == u'"') {
+                field += u'"';
+                ++i;
+            } else if (c == u'"') {
+                quoted = false;
+            } else {
+                field += c;
+            }
+        } else if (c == u'"') {
+            quoted = true;
+        } else if (c == u',') {
+            fields.append(std::exchange(field, {}));
+        } else if (c == u'\r' && i + 1 < text.size() && text[i + 1] == u'\n') {
+            fields.append(std::exchange(field, {}));
+            records.append(std::exchange(fields, {}));
+            ++i;
+        } else {
+            field += c;
+        }
+    }
+    return records;
+}
+
+// A ledger on its thread, fed through Telemetry's real signal, with what it reports collected here.
+struct LedgerUnderTest {
+    explicit LedgerUnderTest(const QString& path, int retentionDays = 90)
+        : thread(options(path, retentionDays)) {
+        QObject::connect(&telemetry, &Telemetry::usageRecorded, thread.writer(), &LedgerWriter::record);
+        QObject::connect(thread.writer(), &LedgerWriter::committed, &context, [this](int rows) { committed += rows; });
+        QObject::connect(thread.writer(), &LedgerWriter::failed, &context, [this](const QString& m) { failures.append(m); });
+        QObject::connect(thread.writer(), &LedgerWriter::snapshotReady, &context,
+                         [this](const UsageSnapshot& s) { snapshot = s; });
+    }
+    static LedgerOptions options(const QString& path, int retentionDays) {
+        LedgerOptions o;
+        o.path = path;
+        o.retentionDays = retentionDays;
+        o.flushIntervalMs = 20;
+        o.snapshotIntervalMs = 50;
+        return o;
+    }
+    void record(const UsageRecord& r) { telemetry.recordUsage(r); }
+    bool waitCommitted(int rows) { return QTest::qWaitFor([&] { return committed >= rows; }, 10000); }
+
+    QObject context;  // receives the writer's signals on the test thread
+    LedgerThread thread;
+    Telemetry telemetry;
+    int committed = 0;
+    QStringList failures;
+    std::optional<UsageSnapshot> snapshot;
+};
+
+}  // namespace
+
+class TestLedger : public QObject {
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    int m_files = 0;
+    QString freshPath() { return m_dir.filePath(QStringLiteral("usage-%1.sqlite").arg(++m_files)); }
+
+private Q_SLOTS:
+    void builtInPrices_parseAndCiteTheirSource() {
+        const QList<PriceEntry>& table = builtInPrices();
+        QVERIFY(table.size() >= 10);
+        for (const PriceEntry& e : table) {
+            QVERIFY2(QDate::fromString(e.taken, Qt::ISODate).isValid(), qPrintable(e.model));
+            QVERIFY2(e.source.startsWith(QLatin1String("https://")), qPrintable(e.model));
+            QVERIFY2(e.price.input > 0 && e.price.output > 0, qPrintable(e.model));
+        }
+    }
+
+    void cost_pricesEachKindOfTokenApart() {
+        const Price price{3.0, 15.0, 0.3, 3.75};
+        const TokenUsage tokens{1000, 2000, 100000, 10000};
+        // 1000×3 + 2000×15 + 100000×0.3 + 10000×3.75 = 100500 micro-dollars
+        QCOMPARE(costOf(tokens, price), 0.1005);
+        QCOMPARE(costOf({}, price), 0.0);
+    }
+
+    void pricing_configExactThenGlobThenBuiltIn() {
+        const QList<PriceEntry> table{{QStringLiteral("glm-5"), {1.0, 3.2, 0.2, 1.0}, {}, {}},
+                                      {QStringLiteral("claude-opus-4-5-2*"), {5, 25, 0.5, 6.25}, {}, {}}};
+        const Pricing pricing({{QStringLiteral("glm-*"), {9, 9, 9, 9}}, {QStringLiteral("glm-5"), {2, 4, 0.5, 2}}}, table);
+        QCOMPARE(pricing.priceOf(QStringLiteral("glm-5"))->input, 2.0);        // config, exact
+        QCOMPARE(pricing.priceOf(QStringLiteral("GLM-4.6"))->input, 9.0);      // config, glob, any case
+        QCOMPARE(pricing.priceOf(QStringLiteral("claude-opus-4-5-20251101"))->output, 25.0);  // built-in glob
+        QVERIFY(!pricing.priceOf(QStringLiteral("some-local-model")));         // unknown, not free
+        QVERIFY(!pricing.priceOf(QString()));
+    }
+
+    void successRow_hasEveryField() {
+        const QString path = freshPath();
+        {
+            LedgerUnderTest ledger(path);
+            UsageRecord r = served(now(), QStringLiteral("anthropic"), QStringLiteral("claude-sonnet-5"), 0, {},
+                                   {1000, 500, 20000, 4000});
+            r.estimated = true;
+            ledger.record(r);
+            QVERIFY(ledger.waitCommitted(1));
+            QVERIFY2(ledger.failures.isEmpty(), qPrintable(ledger.failures.join('\n')));
+        }
+        const QList<QVariantMap> rows = readRows(path);
+        QCOMPARE(rows.size(), 1);
+        const QVariantMap& row = rows.first();
+        QCOMPARE(row["client"].toString(), "claude-code");
+        QCOMPARE(row["session_id"].toString(), "s-1");
+        QCOMPARE(row["chain"].toString(), "main");
+        QCOMPARE(row["requested_model"].toString(), "claude-sonnet-5");
+        QCOMPARE(row["provider"].toString(), "anthropic");
+        QCOMPARE(row["model"].toString(), "claude-sonnet-5");
+        QCOMPARE(row["fallback_depth"].toInt(), 0);
+        QCOMPARE(row["failure_reasons"].toString(), "[]");
+        QCOMPARE(row["input_tokens"].toLongLong(), 1000);
+        QCOMPARE(row["output_tokens"].toLongLong(), 500);
+        QCOMPARE(row["cache_read_tokens"].toLongLong(), 20000);
+        QCOMPARE(row["cache_write_tokens"].toLongLong(), 4000);
+        QCOMPARE(row["estimated"].toInt(), 1);
+        QCOMPARE(row["first_token_ms"].toLongLong(), 300);
+        QCOMPARE(row["total_ms"].toLongLong(), 1200);
+        QCOMPARE(row["status"].toInt(), 200);
+        QCOMPARE(row["outcome"].toString(), "served");
+        // Built-in Sonnet 5: 2 / 10 / 0.20 / 2.50 per million.
+        QCOMPARE(row["price_input"].toDouble(), 2.0);
+        QCOMPARE(row["price_cache_write"].toDouble(), 2.5);
+        QCOMPARE(row["cost"].toDouble(), (1000 * 2.0 + 500 * 10.0 + 20000 * 0.2 + 4000 * 2.5) / 1e6);
+        QCOMPARE(pragmaValue(path, QStringLiteral("journal_mode")), "wal");
+    }
+
+    void failoverRow_billsOnlyTheAnsweringTarget() {
+        const QString path = freshPath();
+        const QStringList reasons{QStringLiteral("anthropic/claude-sonnet-5: 529 overloaded"),
+                                  QStringLiteral("zai/glm-5: 503 unavailable, retried after 200 ms"),
+                                  QStringLiteral("zai/glm-5: 503 unavailable"),
+                                  QStringLiteral("openrouter/qwen: skipped: cooling until 10:00:00 after 429")};
+        {
+            LedgerUnderTest ledger(path);
+            ledger.record(served(now(), QStringLiteral("moonshot"), QStringLiteral("kimi-k2-thinking"), 3, reasons,
+                                 {2000, 1000, 0, 0}));
+            QVERIFY(ledger.waitCommitted(1));
+        }
+        const QVariantMap row = readRows(path).first();
+        QCOMPARE(row["fallback_depth"].toInt(), 3);
+        QCOMPARE(QJsonDocument::fromJson(row["failure_reasons"].toByteArray()).array().toVariantList(),
+                 QVariant(reasons).toList());
+        QCOMPARE(row["failovers"].toInt(), 2);  // a retry and a skip hand nothing on
+        QCOMPARE(row["provider"].toString(), "moonshot");
+        QCOMPARE(row["price_input"].toDouble(), 0.6);
+        QCOMPARE(row["cost"].toDouble(), (2000 * 0.6 + 1000 * 2.5) / 1e6);
+    }
+
+    void allFailedRow_costsZero_unknownModelCostsNull() {
+        const QString path = freshPath();
+        {
+            LedgerUnderTest ledger(path);
+            ledger.record(allFailed(now(), {QStringLiteral("anthropic/claude-sonnet-5: 529 overloaded"),
+                                            QStringLiteral("zai/glm-5: connection refused")}));
+            UsageRecord clientError = served(now(), QStringLiteral("anthropic"), QStringLiteral("claude-sonnet-5"));
+            clientError.outcome = QStringLiteral("client_error");
+            clientError.status = 400;
+            ledger.record(clientError);
+            ledger.record(served(now(), QStringLiteral("local"), QStringLiteral("my-own-model")));
+            QVERIFY(ledger.waitCommitted(3));
+        }
+        const QList<QVariantMap> rows = readRows(path);
+        QCOMPARE(rows.size(), 3);
+        QCOMPARE(rows[0]["outcome"].toString(), "all_failed");
+        QCOMPARE(rows[0]["provider"].toString(), "");
+        QCOMPARE(rows[0]["failovers"].toInt(), 2);
+        QCOMPARE(rows[0]["cost"].toDouble(), 0.0);
+        QVERIFY(!rows[0]["cost"].isNull());
+        QVERIFY(rows[0]["price_input"].isNull());
+        QCOMPARE(rows[1]["cost"].toDouble(), 0.0);  // an error answer is not billed
+        QVERIFY(!rows[1]["cost"].isNull());
+        QVERIFY(rows[2]["cost"].isNull());  // no price: unknown, not free
+        QVERIFY(rows[2]["price_input"].isNull());
+
+        const Ledger db(path, Ledger::Mode::ReadOnly);
+        QVERIFY2(db.openError().isEmpty(), qPrintable(db.openError()));
+        const QList<UsageRow> byProvider = db.summary(0, UsageGrouping::Provider);
+        const auto local = std::find_if(byProvider.cbegin(), byProvider.cend(), [](const UsageRow& r) { return r.key == "local"; });
+        QVERIFY(local != byProvider.cend());
+        QCOMPARE(local->unpricedRequests, 1);
+        QVERIFY(std::any_of(byProvider.cbegin(), byProvider.cend(), [](const UsageRow& r) { return r.key == "(none)"; }));
+    }
+
+    void priceChange_keepsHistory() {
+        const QString path = freshPath();
+        {
+            LedgerUnderTest ledger(path);
+            ledger.thread.setPriceOverrides({{QStringLiteral("glm-5"), {1.0, 4.0, 0.1, 1.0}}});
+            ledger.record(served(now(), QStringLiteral("zai"), QStringLiteral("glm-5")));
+            QVERIFY(ledger.waitCommitted(1));
+            ledger.thread.setPriceOverrides({{QStringLiteral("glm-5"), {2.0, 8.0, 0.2, 2.0}}});
+            ledger.record(served(now(), QStringLiteral("zai"), QStringLiteral("glm-5")));
+            QVERIFY(ledger.waitCommitted(2));
+        }
+        const QList<QVariantMap> rows = readRows(path);
+        QCOMPARE(rows.size(), 2);
+        QCOMPARE(rows[0]["price_input"].toDouble(), 1.0);
+        QCOMPARE(rows[0]["cost"].toDouble(), (1000 * 1.0 + 500 * 4.0) / 1e6);
+        QCOMPARE(rows[1]["price_input"].toDouble(), 2.0);
+        QCOMPARE(rows[1]["cost"].toDouble(), (1000 * 2.0 + 500 * 8.0) / 1e6);
+    }
+
+    void concurrency_64ParallelRecords_64Rows_whileReading() {
+        const QString path = freshPath();
+        LedgerUnderTest ledger(path);
+        QVERIFY(QTest::qWaitFor([&] { return ledger.snapshot.has_value(); }, 5000));  // open, schema in place
+        std::vector<std::thread> sources;
+        for (int i = 0; i < 64; ++i) {
+            sources.emplace_back([&ledger, i] {
+                QMetaObject::invokeMethod(ledger.thread.writer(), [writer = ledger.thread.writer(), i] {
+                    writer->record(served(now(), QStringLiteral("p%1").arg(i % 4), QStringLiteral("glm-5")));
+                }, Qt::QueuedConnection);
+            });
+        }
+        for (std::thread& t : sources)
+            t.join();
+        // A reader at the same time, as `understudy usage` would be: WAL lets it read while the writer writes.
+        const Ledger reader(path, Ledger::Mode::ReadOnly);
+        QVERIFY2(reader.openError().isEmpty(), qPrintable(reader.openError()));
+        qint64 seen = 0;
+        QVERIFY(QTest::qWaitFor([&] {
+            seen = 0;
+            for (const UsageRow& r : reader.summary(0, UsageGrouping::Provider))
+                seen += r.requests;
+            return seen == 64;
+        }, 10000));
+        QVERIFY(ledger.waitCommitted(64));
+        QVERIFY2(ledger.failures.isEmpty(), qPrintable(ledger.failures.join('\n')));
+        QCOMPARE(readRows(path).size(), 64);
+    }
+
+    void killedWriter_databaseOpensClean_withEveryCommittedRow() {
+        const QString path = freshPath();
+        QProcess writer;
+        writer.setProcessChannelMode(QProcess::SeparateChannels);
+        writer.start(QStringLiteral(LEDGER_LOAD_WRITER), {path});
+        QVERIFY2(writer.waitForStarted(5000), qPrintable(writer.errorString()));
+        qint64 reported = 0;
+        QByteArray out;
+        QVERIFY2(QTest::qWaitFor([&] {
+            out += writer.readAllStandardOutput();
+            const QList<QByteArray> lines = out.trimmed().split('\n');
+            if (lines.last().startsWith("committed "))
+                reported = lines.last().mid(10).toLongLong();
+            return reported >= 2000;
+        }, 20000), writer.readAllStandardError().constData());
+        writer.kill();  // SIGKILL, mid-load
+        QVERIFY(writer.waitForFinished(5000));
+        QCOMPARE(writer.exitStatus(), QProcess::CrashExit);
+
+        QCOMPARE(pragmaValue(path, QStringLiteral("integrity_check")), "ok");
+        const Ledger reopened(path, Ledger::Mode::ReadWrite);
+        QVERIFY2(reopened.openError().isEmpty(), qPrintable(reopened.openError()));
+        const qint64 rows = reopened.summary(0, UsageGrouping::Provider).value(0).requests;
+        QVERIFY2(rows >= reported, qPrintable(QStringLiteral("%1 rows, %2 reported committed").arg(rows).arg(reported)));
+        QCOMPARE(rows % 20, 0);  // whole transactions only: the writer records 20 at a time, batches are whole
+    }
+
+    void retention_deletesOldRows() {
+        const QString path = freshPath();
+        {
+            LedgerUnderTest ledger(path, 1000);
+            ledger.record(served(now() - 100 * kDayMs, QStringLiteral("old"), QStringLiteral("glm-5")));
+            ledger.record(served(now() - 89 * kDayMs, QStringLiteral("kept"), QStringLiteral("glm-5")));
+            ledger.record(served(now(), QStringLiteral("new"), QStringLiteral("glm-5")));
+            QVERIFY(ledger.waitCommitted(3));
+        }
+        QCOMPARE(readRows(path).size(), 3);
+        {
+            LedgerUnderTest ledger(path, 90);  // cleans up when it opens, then on schedule
+            QVERIFY(QTest::qWaitFor([&] { return ledger.snapshot.has_value(); }, 5000));
+        }
+        QStringList providers;
+        for (const QVariantMap& row : readRows(path))
+            providers.append(row["provider"].toString());
+        QCOMPARE(providers, QStringList({"kept", "new"}));
+    }
+
+    void summary_groupsByProviderModelClientDay() {
+        const QString path = freshPath();
+        const qint64 t = now();
+        {
+            LedgerUnderTest ledger(path);
+            ledger.record(served(t, QStringLiteral("anthropic"), QStringLiteral("claude-sonnet-5")));
+            ledger.record(served(t, QStringLiteral("anthropic"), QStringLiteral("claude-opus-5")));
+            UsageRecord codex = served(t - kDayMs, QStringLiteral("zai"), QStringLiteral("glm-5"), 1,
+                                       {QStringLiteral("anthropic/claude-sonnet-5: 529 overloaded")});
+            codex.client = QStringLiteral("codex");
+            ledger.record(codex);
+            QVERIFY(ledger.waitCommitted(3));
+        }
+        const Ledger db(path, Ledger::Mode::ReadOnly);
+        const QList<UsageRow> providers = db.summary(0, UsageGrouping::Provider);
+        QCOMPARE(providers.size(), 2);
+        QCOMPARE(providers[0].key, "anthropic");  // the most expensive first
+        QCOMPARE(providers[0].requests, 2);
+        QCOMPARE(providers[0].inputTokens, 2000);
+        QCOMPARE(providers[0].cost, (1000 * 2.0 + 500 * 10.0 + 1000 * 5.0 + 500 * 25.0) / 1e6);
+        QCOMPARE(providers[1].fallbackRequests, 1);
+        QCOMPARE(providers[1].failovers, 1);
+        QCOMPARE(db.summary(0, UsageGrouping::Model).size(), 3);
+        const QList<UsageRow> clients = db.summary(0, UsageGrouping::Client);
+        QCOMPARE(clients.size(), 2);
+        const QList<UsageRow> days = db.summary(0, UsageGrouping::Day);
+        QCOMPARE(days.size(), 2);
+        QCOMPARE(days[1].key, QDate::currentDate().toString(Qt::ISODate));
+        QCOMPARE(db.summary(t - 1000, UsageGrouping::Provider).size(), 1);  // --since
+    }
+
+    void snapshot_failoverRateTimeOnFallbackRecoveryAndErrorRates() {
+        const QString path = freshPath();
+        const qint64 t = now() - 10 * 60 * 1000;
+        const QString primaryDown = QStringLiteral("anthropic/claude-sonnet-5: 529 overloaded");
+        {
+            LedgerUnderTest ledger(path);
+            ledger.record(served(t, QStringLiteral("anthropic"), QStringLiteral("claude-sonnet-5")));
+            ledger.record(served(t + 1000, QStringLiteral("zai"), QStringLiteral("glm-5"), 1, {primaryDown}));
+            ledger.record(allFailed(t + 2000, {primaryDown, QStringLiteral("zai/glm-5: connection refused")}));
+            ledger.record(served(t + 61000, QStringLiteral("anthropic"), QStringLiteral("claude-sonnet-5")));
+            QVERIFY(ledger.waitCommitted(4));
+        }
+        const Ledger db(path, Ledger::Mode::ReadOnly);
+        const UsageSnapshot s = db.snapshot(now());
+        QCOMPARE(s.failoverRequests, 2);
+        QCOMPARE(s.failoverRequestsLastHour, 2);
+        QCOMPARE(s.failoverRatePerHour(), 2.0 / 24.0);
+        QCOMPARE(s.recoveries, 1);
+        QCOMPARE(s.lastRecoveryMs, 60000);
+        QCOMPARE(s.timeOnFallbackMs, 60000);
+        QCOMPARE(s.today.value(0).requests + s.today.value(1).requests + s.today.value(2).requests, 4);
+        QMap<QString, TargetErrorRate> rates;
+        for (const TargetErrorRate& r : s.targets)
+            rates.insert(r.target, r);
+        QCOMPARE(rates["anthropic/claude-sonnet-5"].attempts, 4);
+        QCOMPARE(rates["anthropic/claude-sonnet-5"].failures, 2);
+        QCOMPARE(rates["zai/glm-5"].attempts, 2);
+        QCOMPARE(rates["zai/glm-5"].failures, 1);
+        const QJsonObject json = s.toJson();
+        QCOMPARE(json["last24h"].toObject()["recoveries"].toInt(), 1);
+        QVERIFY(s.prometheusText().contains("understudy_target_error_rate{target=\"zai/glm-5\"} 0.5\n"));
+    }
+
+    void csv_parsesPerRfc4180() {
+        const QString path = freshPath();
+        const QString awkward = QStringLiteral("we\"ird, client\r\nsecond line");
+        {
+            LedgerUnderTest ledger(path);
+            UsageRecord r = served(now(), QStringLiteral("zai"), QStringLiteral("glm-5"));
+            r.client = awkward;
+            ledger.record(r);
+            ledger.record(served(now(), QStringLiteral("local"), QStringLiteral("my-own-model")));
+            QVERIFY(ledger.waitCommitted(2));
+        }
+        QString out, err;
+        QTextStream outStream(&out), errStream(&err);
+        QCOMPARE(runUsageCommand({"--ledger", path, "--by", "client", "--since", "2020-01-01", "--csv"}, outStream, errStream), 0);
+        outStream.flush();
+        const QList<QStringList> records = parseCsv(out);
+        QCOMPARE(records.size(), 3);
+        QCOMPARE(records[0].first(), "client");
+        QCOMPARE(records[0].size(), 10);
+        QStringList keys{records[1][0], records[2][0]};
+        keys.sort();
+        QCOMPARE(keys, QStringList({"claude-code", awkward}));
+        for (const QStringList& record : records)
+            QCOMPARE(record.size(), 10);
+        const QStringList unknown = records[1][0] == awkward ? records[2] : records[1];
+        QCOMPARE(unknown[8], "");   // cost unknown: empty, not 0
+        QCOMPARE(unknown[9], "1");
+
+        out.clear();
+        QCOMPARE(runUsageCommand({"--ledger", path, "--by", "model"}, outStream, errStream), 0);
+        outStream.flush();
+        QVERIFY2(out.contains("glm-5") && out.contains("unknown") && out.contains("total"), qPrintable(out));
+        QCOMPARE(runUsageCommand({"--ledger", path, "--by", "color"}, outStream, errStream), 2);
+        QCOMPARE(runUsageCommand({"--ledger", m_dir.filePath("none.sqlite")}, outStream, errStream), 1);
+        errStream.flush();
+        QVERIFY2(err.contains("no usage has been recorded yet"), qPrintable(err));
+    }
+
+    void throughTheProxy_failoverIsOneRowBilledToTheFallback() {
+        MockUpstream primary, fallback;
+        primary.setDefault(errorReply(529, R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})"));
+        fallback.setDefault(anthropicMessage(QStringLiteral("from fallback"), QStringLiteral("fallback1-model")));
+        const QByteArray config = QStringLiteral(R"({"version": 1, "listen": {"host": "127.0.0.1", "port": 8790},
+            "providers": {"primary": {"type": "anthropic", "baseUrl": "%1", "auth": "client"},
+                          "fallback1": {"type": "anthropic", "baseUrl": "%2", "auth": "client"}},
+            "chains": {"main": {"steps": [{"provider": "primary"}, {"provider": "fallback1", "model": "fallback1-model"}]}},
+            "activeChain": "main",
+            "pricing": {"fallback1-model": {"input": 1.0, "output": 3.0}, "claude-test": {"input": 100, "output": 100}}})")
+                                      .arg(primary.baseUrl(), fallback.baseUrl()).toUtf8();
+        ConfigResult parsed = parseConfig(config);
+        for (const ConfigProblem& p : parsed.problems)
+            qWarning("%s: %s", qPrintable(p.path), qPrintable(p.message));
+        QVERIFY(parsed.config);
+        parsed.config->listen.port = 0;  // any free port
+        auto shared = std::make_shared<const Config>(*parsed.config);
+
+        const QString path = freshPath();
+        LedgerUnderTest ledger(path);
+        // The wiring app/main.cpp does: usage to the ledger, snapshots back to the proxy, prices from the config.
+        ProxyThread proxyThread;
+        QObject::connect(&proxyThread.proxy()->telemetry(), &Telemetry::usageRecorded, ledger.thread.writer(),
+                         &LedgerWriter::record, Qt::QueuedConnection);
+        QObject::connect(ledger.thread.writer(), &LedgerWriter::snapshotReady, proxyThread.proxy(),
+                         &Proxy::setUsageSnapshot, Qt::QueuedConnection);
+        ledger.thread.setPriceOverrides(shared->pricing);
+        quint16 port = 0;
+        QObject::connect(proxyThread.proxy(), &Proxy::listening, &ledger.context, [&port](const QString&, quint16 p) { port = p; });
+        proxyThread.applyConfig(shared);
+        QVERIFY(QTest::qWaitFor([&] { return port != 0; }, 5000));
+
+        http::Headers headers;
+        headers.set("x-api-key", "sk-ant-test");
+        headers.set("anthropic-version", "2023-06-01");
+        const ClientResponse r = request(port, "POST", "/v1/messages", messagesBody("claude-test", false), headers);
+        QCOMPARE(r.status, 200);
+        QCOMPARE(r.headers.value("x-understudy-provider"), QByteArray("fallback1"));
+        QVERIFY(ledger.waitCommitted(1));
+        QTest::qWait(100);
+        QCOMPARE(ledger.committed, 1);
+
+        const QList<QVariantMap> rows = readRows(path);
+        QCOMPARE(rows.size(), 1);
+        const QVariantMap& row = rows.first();
+        QCOMPARE(row["provider"].toString(), "fallback1");
+        QCOMPARE(row["model"].toString(), "fallback1-model");
+        QCOMPARE(row["requested_model"].toString(), "claude-test");
+        QCOMPARE(row["fallback_depth"].toInt(), 1);
+        QCOMPARE(row["input_tokens"].toLongLong(), 12);
+        QCOMPARE(row["output_tokens"].toLongLong(), 5);
+        QCOMPARE(row["price_input"].toDouble(), 1.0);  // the fallback's price, not the requested model's
+        QCOMPARE(row["cost"].toDouble(), (12 * 1.0 + 5 * 3.0) / 1e6);
+        const QJsonArray reasons = QJsonDocument::fromJson(row["failure_reasons"].toByteArray()).array();
+        QCOMPARE(reasons.size(), 1);
+        QVERIFY2(reasons[0].toString().startsWith("primary/claude-test: ") && reasons[0].toString().contains("529"),
+                 qPrintable(reasons[0].toString()));
+
+        // /status and /metrics serve the snapshot the ledger pushed.
+        QJsonObject usage;
+        QVERIFY(QTest::qWaitFor([&] {
+            usage = QJsonDocument::fromJson(request(port, "GET", "/status").body).object()["usage"].toObject();
+            return !usage["today"].toArray().isEmpty();
+        }, 5000));
+        const QJsonObject today = usage["today"].toArray().first().toObject();
+        QCOMPARE(today["provider"].toString(), "fallback1");
+        QCOMPARE(today["fallbackRequests"].toInt(), 1);
+        QCOMPARE(today["costUsd"].toDouble(), 27e-6);
+        QCOMPARE(usage["last24h"].toObject()["failoverRequests"].toInt(), 1);
+        const QByteArray metrics = request(port, "GET", "/metrics").body;
+        QVERIFY2(metrics.contains("understudy_usage_requests{period=\"today\",provider=\"fallback1\"} 1"), metrics.constData());
+        QVERIFY(metrics.contains("understudy_failover_rate_per_hour"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestLedger)
+#include "tst_ledger.moc"

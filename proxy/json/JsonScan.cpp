@@ -3,6 +3,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 
+#include <cstring>
+
 namespace understudy::json {
 namespace {
 
@@ -131,11 +133,27 @@ private:
         }
     }
 
+    // Skips plain string bytes eight at a time: no byte may be a quote, a backslash or a control character.
+    void skipPlainRun() {
+        constexpr quint64 ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+        auto hasZeroByte = [](quint64 v) { return (v - ones) & ~v & highs; };
+        while (m_end - m_p >= 8) {
+            quint64 v;
+            std::memcpy(&v, m_p, 8);
+            const quint64 special = hasZeroByte(v ^ (ones * '"')) | hasZeroByte(v ^ (ones * '\\'))
+                                  | ((v - ones * 0x20) & ~v & highs);
+            if (special)
+                return;
+            m_p += 8;
+        }
+    }
+
     // On entry *m_p is the opening quote; on success m_p is just past the closing quote.
     bool scanString() {
         ++m_p;
         for (;;) {
-            // The common case is a long run of plain bytes: keep this loop tight.
+            // Strings are most of a request's bytes (prompts, tool descriptions): keep this loop tight.
+            skipPlainRun();
             while (m_p != m_end && static_cast<unsigned char>(*m_p) >= 0x20 && *m_p != '"' && *m_p != '\\')
                 ++m_p;
             if (m_p == m_end)

@@ -764,8 +764,7 @@ UsageRecord Exchange::usageRecord(int status, const QString& outcome, const QStr
     } else if (!servedBy.isEmpty()) {
         // No usage from the upstream (a cut stream, a server that omits it): about 4 bytes a token.
         r.estimated = true;
-        r.tokens.input = m_in.dialect == Dialect::AnthropicMessages ? estimateInputTokens(m_in.request.body)
-                                                                     : m_in.request.body.size() / 4;
+        r.tokens.input = m_in.request.body.size() / 4;  // not a parse: bodies reach megabytes
         r.tokens.output = m_body.size() / 4;
     }
     r.firstTokenMs = m_firstTokenMs;

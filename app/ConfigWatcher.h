@@ -16,13 +16,14 @@ class ConfigWatcher : public QObject {
 public:
     explicit ConfigWatcher(const QString& path, QObject* parent = nullptr);
 
+    // Reads the file now, for a change the app just saved itself: applied at once, not after the debounce.
+    void reload();
+
 Q_SIGNALS:
     void reloaded(std::shared_ptr<const understudy::Config> config);
     void rejected(const QList<understudy::ConfigProblem>& problems);
 
 private:
-    void reload();
-
     QString m_path;
     QByteArray m_lastGood;
     QFileSystemWatcher m_watcher;

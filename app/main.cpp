@@ -1,17 +1,21 @@
 // understudy: tray app, or --headless proxy, or --check-config. DESIGN.md §4 has the command-line contract.
-#include "ConfigWatcher.h"
+#include "ProxyHost.h"
+#include "SingleInstance.h"
+#include "TrayApp.h"
+#include "UsageCommand.h"
 
-#include "Proxy.h"
 #include "config/ConfigFile.h"
 
+#include <QApplication>
 #include <QCommandLineParser>
-#include <QCoreApplication>
 #include <QFile>
-#include <QJsonArray>
+#include <QMessageBox>
 #include <QStandardPaths>
+#include <QSystemTrayIcon>
 
 #include <csignal>
 #include <cstdio>
+#include <memory>
 
 using namespace understudy;
 
@@ -45,90 +49,112 @@ int checkConfig(const QString& path) {
     return 0;
 }
 
-QJsonArray problemsJson(const QList<ConfigProblem>& problems) {
-    QJsonArray array;
-    for (const ConfigProblem& p : problems)
-        array.append(QJsonObject{{QStringLiteral("path"), p.path}, {QStringLiteral("message"), p.message}});
-    return array;
-}
-
-void recordOnProxyThread(Proxy* proxy, ProxyEvent event) {
-    QMetaObject::invokeMethod(proxy, [proxy, event = std::move(event)]() mutable {
-        proxy->telemetry().record(std::move(event));
-    });
-}
-
 void quitOnSignal(int) { QCoreApplication::quit(); }
 
-int runHeadless(const QString& configPath, bool explicitConfig, std::optional<int> port) {
-    ConfigResult loaded = ConfigFile::load(configPath, !explicitConfig);
-    if (!loaded.config) {
-        printProblems(configPath, loaded.problems);
-        std::fprintf(stderr, "understudy: fix the config (check it with: understudy --check-config %s)\n",
-                     qPrintable(configPath));
-        return kExitConfigError;
-    }
-    if (port)
-        loaded.config->listen.port = *port;
-    auto config = std::make_shared<const Config>(std::move(*loaded.config));
-
-    ProxyThread proxyThread;
-    Proxy* proxy = proxyThread.proxy();
-    const QString eventLog =
-        QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/events.jsonl");
-    QMetaObject::invokeMethod(proxy, [proxy, eventLog] {
-        proxy->telemetry().setLogFile(eventLog);
-        proxy->telemetry().setEchoToStderr(true);
+// Both modes say on stderr where they listen; headless also exits when it cannot (the tray shows it instead).
+void reportOnStderr(ProxyHost& host, bool exitWhenListenFails) {
+    QObject::connect(&host, &ProxyHost::listening, &host, [&host](const QString& address, quint16 port) {
+        std::fprintf(stderr, "understudy: listening on http://%s:%u (config %s, chain '%s')\n", qPrintable(address),
+                     port, qPrintable(host.configPath()), qPrintable(host.config()->activeChain));
     });
-    int exitCode = 0;
-    QObject::connect(proxy, &Proxy::listening, qApp, [&](const QString& host, quint16 boundPort) {
-        std::fprintf(stderr, "understudy: listening on http://%s:%u (config %s, chain '%s')\n", qPrintable(host),
-                     boundPort, qPrintable(configPath), qPrintable(config->activeChain));
-    });
-    QObject::connect(proxy, &Proxy::listenFailed, qApp, [&](const QString& message) {
+    QObject::connect(&host, &ProxyHost::listenFailed, &host, [exitWhenListenFails](const QString& message) {
         std::fprintf(stderr, "understudy: %s\n", qPrintable(message));
-        exitCode = 1;
-        QCoreApplication::exit(1);
+        if (exitWhenListenFails)
+            QCoreApplication::exit(1);
     });
+}
 
-    ConfigWatcher watcher(configPath);
-    QObject::connect(&watcher, &ConfigWatcher::reloaded, qApp, [&, port](std::shared_ptr<const Config> next) {
-        if (port) {
-            auto adjusted = std::make_shared<Config>(*next);
-            adjusted->listen.port = *port;
-            next = std::move(adjusted);
-        }
-        proxyThread.applyConfig(next);
-        recordOnProxyThread(proxy, {QStringLiteral("config"), 0,
-                                    {{QStringLiteral("ok"), true}, {QStringLiteral("path"), configPath},
-                                     {QStringLiteral("activeChain"), next->activeChain}}});
-    });
-    QObject::connect(&watcher, &ConfigWatcher::rejected, qApp, [&](const QList<ConfigProblem>& problems) {
-        recordOnProxyThread(proxy, {QStringLiteral("config"), 0,
-                                    {{QStringLiteral("ok"), false}, {QStringLiteral("path"), configPath},
-                                     {QStringLiteral("problems"), problemsJson(problems)},
-                                     {QStringLiteral("kept"), QStringLiteral("the previous config stays in force")}}});
-    });
+// Returns the config's problems, already printed; none when the proxy started.
+QList<ConfigProblem> start(ProxyHost& host) {
+    const QList<ConfigProblem> problems = host.start();
+    if (!problems.isEmpty()) {
+        printProblems(host.configPath(), problems);
+        std::fprintf(stderr, "understudy: fix the config (check it with: understudy --check-config %s)\n",
+                     qPrintable(host.configPath()));
+    }
+    return problems;
+}
 
-    proxyThread.applyConfig(config);
+int runHeadless(ProxyHost::Options options) {
+    options.echoEvents = true;
+    ProxyHost host(options);
+    reportOnStderr(host, true);
+    if (!start(host).isEmpty())
+        return kExitConfigError;
     std::signal(SIGINT, quitOnSignal);
     std::signal(SIGTERM, quitOnSignal);
-    const int code = QCoreApplication::exec();
-    return exitCode ? exitCode : code;
+    return QCoreApplication::exec();
+}
+
+QString configProblemsText(const QString& path, const QList<ConfigProblem>& problems) {
+    QStringList lines{QStringLiteral("The config file %1 has problems; fix them and start Understudy again:").arg(path)};
+    for (const ConfigProblem& p : problems)
+        lines.append(p.path + QStringLiteral(": ") + p.message);
+    return lines.join(QLatin1Char('\n'));
+}
+
+int runTray(const ProxyHost::Options& options) {
+    SingleInstance instance(options.configPath);
+    if (!instance.claim()) {
+        std::fprintf(stderr, "understudy: already running with %s; its status window is shown\n",
+                     qPrintable(options.configPath));
+        return 0;
+    }
+    ProxyHost host(options);
+    reportOnStderr(host, false);
+    if (const QList<ConfigProblem> problems = start(host); !problems.isEmpty()) {
+        QMessageBox::critical(nullptr, QStringLiteral("Understudy cannot start"),
+                              configProblemsText(host.configPath(), problems));
+        return kExitConfigError;
+    }
+    TrayApp app(host, QStandardPaths::writableLocation(QStandardPaths::AppConfigLocation) + QStringLiteral("/tray.ini"));
+    QObject::connect(&instance, &SingleInstance::activationRequested, &app, &TrayApp::showStatus);
+    const bool tray = QSystemTrayIcon::isSystemTrayAvailable();
+    // Without a tray the status window is the app: closing it quits.
+    QApplication::setQuitOnLastWindowClosed(!tray);
+    if (!tray) {
+        std::fprintf(stderr, "understudy: no system tray on this desktop; showing the status window instead\n");
+        app.showStatus();
+    }
+    std::signal(SIGINT, quitOnSignal);
+    std::signal(SIGTERM, quitOnSignal);
+    return QApplication::exec();
+}
+
+// Only the tray needs a QApplication; the other modes must run where there is no display.
+bool hasDisplay() {
+#if defined(Q_OS_LINUX) || defined(Q_OS_FREEBSD)
+    return qEnvironmentVariableIsSet("DISPLAY") || qEnvironmentVariableIsSet("WAYLAND_DISPLAY")
+        || qEnvironmentVariableIsSet("QT_QPA_PLATFORM");
+#else
+    return true;
+#endif
+}
+
+std::unique_ptr<QCoreApplication> makeApplication(int& argc, char** argv, bool tray) {
+    if (tray)
+        return std::make_unique<QApplication>(argc, argv);
+    return std::make_unique<QCoreApplication>(argc, argv);
 }
 
 }  // namespace
 
 int main(int argc, char* argv[]) {
-    QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("understudy"));
     QCoreApplication::setApplicationVersion(QStringLiteral(UNDERSTUDY_VERSION));
+    if (argc > 1 && qstrcmp(argv[1], "usage") == 0) {
+        QCoreApplication app(argc, argv);  // no display needed; Qt SQL loads its driver plugin through it
+        return runUsageCommand(QCoreApplication::arguments().mid(2));
+    }
+    QStringList arguments;
+    for (int i = 0; i < argc; ++i)
+        arguments.append(QString::fromLocal8Bit(argv[i]));
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
         "Understudy keeps your AI coding agent working when its model cannot answer: a local proxy that fails over "
-        "along a chain of models."));
-    parser.addHelpOption();
+        "along a chain of models.\n\nAlso: understudy usage [--since DATE] [--by provider|model|client|day] [--csv]"));
+    const QCommandLineOption help = parser.addHelpOption();
     const QCommandLineOption version(QStringLiteral("version"), QStringLiteral("Print the version and exit."));
     const QCommandLineOption headless(QStringLiteral("headless"), QStringLiteral("Run the proxy without the tray."));
     const QCommandLineOption configOption(QStringLiteral("config"),
@@ -139,11 +165,18 @@ int main(int argc, char* argv[]) {
     const QCommandLineOption check(QStringLiteral("check-config"),
                                    QStringLiteral("Validate FILE, list every problem, exit 0 or 2."), QStringLiteral("FILE"));
     parser.addOptions({version, headless, configOption, portOption, check});
-    if (!parser.parse(app.arguments())) {
+    if (!parser.parse(arguments)) {
         std::fprintf(stderr, "understudy: %s (see understudy --help)\n", qPrintable(parser.errorText()));
         return kExitConfigError;
     }
-    if (parser.isSet(QStringLiteral("help")))
+    bool tray = !parser.isSet(help) && !parser.isSet(version) && !parser.isSet(check) && !parser.isSet(headless);
+    if (tray && !hasDisplay()) {
+        // A QApplication with no display aborts; on a server the proxy is what the user came for.
+        std::fprintf(stderr, "understudy: no display (DISPLAY / WAYLAND_DISPLAY unset): running headless\n");
+        tray = false;
+    }
+    const std::unique_ptr<QCoreApplication> app = makeApplication(argc, argv, tray);
+    if (parser.isSet(help))
         parser.showHelp(0);
     if (parser.isSet(version)) {
         std::printf("understudy %s\n", UNDERSTUDY_VERSION);
@@ -152,7 +185,7 @@ int main(int argc, char* argv[]) {
     if (parser.isSet(check))
         return checkConfig(parser.value(check));
 
-    std::optional<int> port;
+    ProxyHost::Options options;
     if (parser.isSet(portOption)) {
         bool ok = false;
         const int value = parser.value(portOption).toInt(&ok);
@@ -161,11 +194,11 @@ int main(int argc, char* argv[]) {
                          qPrintable(parser.value(portOption)));
             return kExitConfigError;
         }
-        port = value;
+        options.port = value;
     }
-    const bool explicitConfig = parser.isSet(configOption);
-    const QString configPath = explicitConfig ? parser.value(configOption) : ConfigFile::defaultPath();
-    if (!parser.isSet(headless))
-        std::fprintf(stderr, "understudy: the tray is not part of this build yet; running headless.\n");
-    return runHeadless(configPath, explicitConfig, port);
+    options.createIfMissing = !parser.isSet(configOption);
+    options.configPath = parser.isSet(configOption) ? parser.value(configOption) : ConfigFile::defaultPath();
+    options.eventLog = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/events.jsonl");
+    options.ledger = LedgerOptions{};
+    return tray ? runTray(options) : runHeadless(options);
 }

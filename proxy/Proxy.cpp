@@ -59,6 +59,14 @@ QJsonObject healthJson(const TargetHealth& h) {
     return o;
 }
 
+// The config with every chain cut to its first step: what a paused proxy routes by.
+std::shared_ptr<const Config> firstStepsOnly(const Config& config) {
+    auto cut = std::make_shared<Config>(config);
+    for (ChainConfig& chain : cut->chains)
+        chain.steps = chain.steps.mid(0, 1);
+    return cut;
+}
+
 QByteArray promLabel(const QString& value) {
     QByteArray v = value.toUtf8();
     v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
@@ -133,10 +141,21 @@ void Proxy::handle(http::Request&& request, http::Connection* connection) {
         return;
     }
     Exchange::Inbound inbound{std::move(request), *dialect, prefix.path, prefix.chain};
-    auto* exchange = new Exchange({m_pool, &m_health, m_telemetry}, m_config, std::move(inbound), connection);
+    Exchange* exchange = nullptr;
+    if (m_paused) {
+        m_passThroughHealth = HealthBoard();
+        exchange = new Exchange({m_pool, &m_passThroughHealth, m_telemetry, &m_prefillRefusals}, firstStepsOnly(*m_config),
+                                std::move(inbound), connection);
+    } else {
+        exchange = new Exchange({m_pool, &m_health, m_telemetry, &m_prefillRefusals}, m_config, std::move(inbound), connection);
+    }
     connect(exchange, &Exchange::finished, exchange, &QObject::deleteLater);
     exchange->start();
 }
+
+void Proxy::setPaused(bool paused) { m_paused = paused; }
+
+void Proxy::retryNow(const QString& target) { m_health.reset(target); }
 
 bool Proxy::handleLocal(const http::Request& request, const QByteArray& path, http::Connection* connection) {
     const bool get = request.method == "GET" || request.method == "HEAD";

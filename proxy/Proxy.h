@@ -2,6 +2,7 @@
 
 #include "config/Config.h"
 #include "http/Message.h"
+#include "routing/Continuation.h"
 #include "routing/Health.h"
 #include "telemetry/Ledger.h"
 #include "telemetry/Telemetry.h"
@@ -37,6 +38,11 @@ public:
     QByteArray metricsText() const;
 
 public Q_SLOTS:
+    // Pause failover: each request goes to the first step of its chain only, with no cooldown skipping,
+    // as if Understudy were not there. For a user who wants their own model, errors included.
+    void setPaused(bool paused);
+    // "Retry now": ends the target's cooldown, so the next request probes it.
+    void retryNow(const QString& target);
     // The usage ledger's latest figures (queued from its thread), served as they are by /status and /metrics.
     void setUsageSnapshot(const understudy::UsageSnapshot& snapshot) { m_usage = snapshot; }
 
@@ -53,6 +59,9 @@ private:
     http::Server* m_server = nullptr;
     http::UpstreamPool* m_pool = nullptr;
     HealthBoard m_health;
+    PrefillRefusals m_prefillRefusals;  // targets that answered a prefill with 400: never sent one again
+    HealthBoard m_passThroughHealth;  // paused: forgets every failure, so nothing is ever skipped
+    bool m_paused = false;
     Telemetry* m_telemetry;
     std::optional<UsageSnapshot> m_usage;  // none until a ledger runs
     qint64 m_startedMs;

@@ -1,0 +1,90 @@
+#include "TrayApp.h"
+
+#include <QApplication>
+#include <QDateTime>
+
+namespace understudy {
+namespace {
+
+const QString kNotificationsKey = QStringLiteral("notifications");
+
+}  // namespace
+
+TrayApp::TrayApp(ProxyHost& host, const QString& settingsPath, QObject* parent)
+    : QObject(parent), m_host(host), m_settings(settingsPath, QSettings::IniFormat) {
+    const bool notifications = m_settings.value(kNotificationsKey, true).toBool();
+    m_policy.setEnabled(notifications);
+    m_tray.setNotificationsEnabled(notifications);
+    if (host.config())
+        m_board.applyConfig(*host.config());
+
+    connect(&host, &ProxyHost::listening, this, [this](const QString& address, quint16 port) {
+        m_board.listening(address, port);
+        render();
+    });
+    connect(&host, &ProxyHost::listenFailed, this, &TrayApp::onListenFailed);
+    connect(&host, &ProxyHost::eventRecorded, this, &TrayApp::onEvent);
+    connect(&host, &ProxyHost::configApplied, this, [this](std::shared_ptr<const Config> config) {
+        m_board.applyConfig(*config);
+        render();
+    });
+
+    connect(&m_tray, &ui::Tray::chainPicked, this, &TrayApp::pickChain);
+    connect(&m_tray, &ui::Tray::pauseToggled, this, &TrayApp::setPaused);
+    connect(&m_tray, &ui::Tray::notificationsToggled, this, &TrayApp::setNotificationsEnabled);
+    connect(&m_tray, &ui::Tray::statusRequested, this, &TrayApp::showStatus);
+    connect(&m_tray, &ui::Tray::quitRequested, qApp, &QCoreApplication::quit);
+    connect(&m_window, &ui::StatusWindow::retryRequested, this, &TrayApp::retryNow);
+    render();
+    m_tray.show();
+}
+
+void TrayApp::showStatus() { m_window.bringToFront(); }
+
+void TrayApp::onEvent(const ProxyEvent& event) {
+    m_board.record(event);
+    notify(m_policy.onEvent(event, QDateTime::currentMSecsSinceEpoch()));
+    render();
+}
+
+void TrayApp::onListenFailed(const QString& message) {
+    m_board.listenFailed(message);
+    notify(m_policy.onListenFailed(message));
+    render();
+}
+
+void TrayApp::pickChain(const QString& chain) {
+    const QString error = m_host.pickChain(chain);
+    if (!error.isEmpty())
+        m_tray.notify({ui::Notification::Kind::Problem, QStringLiteral("Chain '%1' not picked").arg(chain), error});
+    render();  // on failure, the menu goes back to the chain in force
+}
+
+void TrayApp::setPaused(bool paused) {
+    m_host.setPaused(paused);
+    m_board.setPaused(paused);
+    render();
+}
+
+void TrayApp::setNotificationsEnabled(bool enabled) {
+    m_policy.setEnabled(enabled);
+    m_settings.setValue(kNotificationsKey, enabled);
+}
+
+void TrayApp::retryNow(const QString& target) {
+    m_host.retryNow(target);
+    m_board.retrying(target);
+    render();
+}
+
+void TrayApp::notify(const std::optional<ui::Notification>& notification) {
+    if (notification)
+        m_tray.notify(*notification);
+}
+
+void TrayApp::render() {
+    m_tray.render(m_board.status());
+    m_window.render(m_board.status());
+}
+
+}  // namespace understudy

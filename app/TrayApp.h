@@ -1,0 +1,45 @@
+#pragma once
+
+#include "ProxyHost.h"
+
+#include "Notification.h"
+#include "Status.h"
+#include "StatusWindow.h"
+#include "Tray.h"
+
+#include <QSettings>
+
+namespace understudy {
+
+// The tray app's wiring: the proxy's reports go into the status board and the notification policy, the
+// result is rendered by the tray and the status window, and what the user picks goes back to the proxy.
+class TrayApp : public QObject {
+    Q_OBJECT
+public:
+    // `settingsPath`: where tray preferences (notifications on/off) are kept.
+    TrayApp(ProxyHost& host, const QString& settingsPath, QObject* parent = nullptr);
+
+    void showStatus();
+    ui::Tray& tray() { return m_tray; }
+    ui::StatusWindow& statusWindow() { return m_window; }
+    const ui::Status& status() const { return m_board.status(); }
+
+private:
+    void onEvent(const ProxyEvent& event);
+    void onListenFailed(const QString& message);
+    void pickChain(const QString& chain);
+    void setPaused(bool paused);
+    void setNotificationsEnabled(bool enabled);
+    void retryNow(const QString& target);
+    void notify(const std::optional<ui::Notification>& notification);
+    void render();
+
+    ProxyHost& m_host;
+    QSettings m_settings;
+    ui::StatusBoard m_board;
+    ui::NotificationPolicy m_policy;
+    ui::Tray m_tray;
+    ui::StatusWindow m_window;
+};
+
+}  // namespace understudy

@@ -1,0 +1,95 @@
+#include "Notification.h"
+
+#include <QJsonArray>
+#include <QJsonObject>
+
+namespace understudy::ui {
+namespace {
+
+const QString kArrow = QStringLiteral(" → ");
+
+QString field(const ProxyEvent& event, const char* name) { return event.fields.value(QLatin1String(name)).toString(); }
+
+QString downFor(qint64 ms) {
+    const qint64 minutes = ms / 60000;
+    return minutes < 1 ? QStringLiteral("%1 s").arg(ms / 1000) : QStringLiteral("%1 min").arg(minutes);
+}
+
+}  // namespace
+
+std::optional<Notification> NotificationPolicy::onEvent(const ProxyEvent& event, qint64 nowMs) {
+    if (event.type == QLatin1String("failover"))
+        return failover(event, nowMs);
+    if (event.type == QLatin1String("recovery"))
+        return recovery(event, nowMs);
+    if (event.type == QLatin1String("request"))
+        return requestDone(event);
+    return std::nullopt;
+}
+
+std::optional<Notification> NotificationPolicy::onListenFailed(const QString& message) {
+    return shown({Notification::Kind::Stopped, QStringLiteral("Understudy is not running"), message});
+}
+
+std::optional<Notification> NotificationPolicy::failover(const ProxyEvent& event, qint64 nowMs) {
+    const QString from = field(event, "from"), to = field(event, "to");
+    const QString key = from + kArrow + to;
+    if (m_told.contains(key))
+        return std::nullopt;
+    m_told.insert(key);
+    m_switchTimes.append(nowMs);
+    while (!m_switchTimes.isEmpty() && nowMs - m_switchTimes.first() >= kStormWindowMs)
+        m_switchTimes.removeFirst();
+    if (stormQuiet(nowMs))
+        return std::nullopt;
+    if (m_switchTimes.size() > kStormSwitches) {
+        m_stormAlertMs = nowMs;
+        return shown({Notification::Kind::Storm, QStringLiteral("Models keep switching"),
+                      QStringLiteral("%1 switches in %2 minutes, the last %3. Understudy keeps serving but stays quiet "
+                                     "about switches for %2 minutes; the Status window lists each one.")
+                          .arg(m_switchTimes.size()).arg(kStormWindowMs / 60000).arg(key)});
+    }
+    return shown({Notification::Kind::Failover, QStringLiteral("Switched to %1").arg(to),
+                  key + QStringLiteral(": ") + field(event, "reason")});
+}
+
+std::optional<Notification> NotificationPolicy::recovery(const ProxyEvent& event, qint64 nowMs) {
+    const QString target = field(event, "target");
+    const qsizetype before = m_told.size();
+    m_told.removeIf([&](const QString& key) { return key.startsWith(target + kArrow); });
+    if (m_told.size() == before || stormQuiet(nowMs))
+        return std::nullopt;  // the user never heard it was down, or asked for quiet by the storm
+    const qint64 down = static_cast<qint64>(event.fields.value(QLatin1String("downForMs")).toDouble());
+    return shown({Notification::Kind::Recovery, QStringLiteral("Back on %1").arg(target),
+                  QStringLiteral("%1 answers again after %2 down.").arg(target, downFor(down))});
+}
+
+std::optional<Notification> NotificationPolicy::requestDone(const ProxyEvent& event) {
+    const QString chain = field(event, "chain");
+    if (field(event, "outcome") != QLatin1String("all_failed")) {
+        if (!field(event, "servedBy").isEmpty())
+            m_allDownChains.remove(chain);
+        return std::nullopt;
+    }
+    if (m_allDownChains.contains(chain))
+        return std::nullopt;
+    m_allDownChains.insert(chain);
+    QStringList attempts;
+    for (const QJsonValue& a : event.fields.value(QLatin1String("attempts")).toArray())
+        attempts.append(a.toObject().value(QLatin1String("target")).toString() + QStringLiteral(": ")
+                        + a.toObject().value(QLatin1String("outcome")).toString());
+    return shown({Notification::Kind::AllDown, QStringLiteral("Every model of chain '%1' is down").arg(chain),
+                  attempts.join(QStringLiteral("; "))});
+}
+
+bool NotificationPolicy::stormQuiet(qint64 nowMs) const {
+    return m_stormAlertMs && nowMs - *m_stormAlertMs < kStormWindowMs;
+}
+
+std::optional<Notification> NotificationPolicy::shown(Notification notification) const {
+    if (!m_enabled)
+        return std::nullopt;
+    return notification;
+}
+
+}  // namespace understudy::ui

@@ -1,0 +1,52 @@
+#pragma once
+
+#include "Status.h"
+
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QTimer>
+#include <QTreeWidget>
+#include <QWidget>
+
+namespace understudy::ui {
+
+// The status window: who serves now and since when, the listen address, per-target health with "Retry now",
+// and the last switches. Renders a Status; "Retry now" comes back as a signal.
+class StatusWindow : public QWidget {
+    Q_OBJECT
+public:
+    explicit StatusWindow(QWidget* parent = nullptr);
+
+    void render(const Status& status);
+    void bringToFront();
+
+    // For tests and screenshots: what the window shows.
+    QString headline() const { return m_headline->text(); }
+    const QTreeWidget& targets() const { return *m_targets; }
+    const QTreeWidget& switches() const { return *m_switches; }
+
+Q_SIGNALS:
+    void retryRequested(const QString& target);
+
+protected:
+    void showEvent(QShowEvent* event) override;
+
+private:
+    void renderShown();
+    void renderAddress(const Status& status);
+    void renderTargets(const Status& status, qint64 nowMs);
+    void renderSwitches(const Status& status);
+
+    QLabel* m_headline;
+    QLabel* m_problem;
+    QLineEdit* m_address;
+    QPushButton* m_copy;
+    QTreeWidget* m_targets;
+    QTreeWidget* m_switches;
+    QTimer m_clock;  // "cooling until 14:05" turns into "probing" without a new event
+    Status m_shown;
+    TrayState m_iconState = TrayState::Stopped;
+};
+
+}  // namespace understudy::ui

@@ -61,6 +61,10 @@ def nginx_conf(work, ports):
                           "content": [{"type": "text", "text": "hello from nginx"}], "stop_reason": "end_turn",
                           "usage": {"input_tokens": 10, "output_tokens": 4}}, separators=(",", ":"))
     limited = '{"type":"error","error":{"type":"rate_limit_error","message":"rate limited"}}'
+    completion = json.dumps({"id": "chatcmpl-bench", "object": "chat.completion", "created": 1, "model": "bench-model",
+                             "choices": [{"index": 0, "message": {"role": "assistant", "content": "hello from nginx"},
+                                          "finish_reason": "stop"}],
+                             "usage": {"prompt_tokens": 10, "completion_tokens": 4, "total_tokens": 14}}, separators=(",", ":"))
     quote = lambda s: "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'"
     return f"""
 worker_processes 1;
@@ -76,6 +80,7 @@ http {{
   keepalive_timeout 300s;
   server {{ listen 127.0.0.1:{ports['json']}; location / {{ default_type application/json; return 200 {quote(message)}; }} }}
   server {{ listen 127.0.0.1:{ports['sse']}; location / {{ default_type text/event-stream; return 200 {quote(sse_body())}; }} }}
+  server {{ listen 127.0.0.1:{ports['chat']}; location / {{ default_type application/json; return 200 {quote(completion)}; }} }}
   server {{ listen 127.0.0.1:{ports['limited']}; location / {{ add_header retry-after 86400 always;
            default_type application/json; return 429 {quote(limited)}; }} }}
 }}
@@ -87,8 +92,10 @@ def proxy_conf(ports):
     return {
         "version": 1,
         "listen": {"host": "127.0.0.1", "port": ports["proxy"]},
-        "providers": {"json": provider(ports["json"]), "sse": provider(ports["sse"]), "limited": provider(ports["limited"])},
+        "providers": {"json": provider(ports["json"]), "sse": provider(ports["sse"]), "limited": provider(ports["limited"]),
+                      "chat": {"type": "openai-chat", "baseUrl": f"http://127.0.0.1:{ports['chat']}/v1", "auth": "client"}},
         "chains": {"json": {"steps": [{"provider": "json"}]},
+                   "translate": {"steps": [{"provider": "chat"}]},
                    "sse": {"steps": [{"provider": "sse"}]},
                    "failover": {"steps": [{"provider": "limited"}, {"provider": "json"}]}},
         "activeChain": "json",
@@ -143,7 +150,7 @@ def main():
     args = parser.parse_args()
 
     work = tempfile.mkdtemp(prefix="understudy-bench-")
-    ports = {k: free_port() for k in ("json", "sse", "limited", "proxy")}
+    ports = {k: free_port() for k in ("json", "sse", "limited", "chat", "proxy")}
     with open(os.path.join(work, "nginx.conf"), "w") as f:
         f.write(nginx_conf(work, ports))
     with open(os.path.join(work, "understudy.json"), "w") as f:
@@ -152,7 +159,8 @@ def main():
     fixture = json.load(open(FIXTURE))["body"]
     bodies = {}
     for name, body in (("small", {"model": "claude-bench", "max_tokens": 64, "messages": [{"role": "user", "content": "say hi"}]}),
-                       ("large", dict(fixture, stream=False)), ("stream", dict(fixture, stream=True))):
+                       ("large", dict(fixture, stream=False)), ("stream", dict(fixture, stream=True)),
+                       ("huge", dict(fixture, stream=False, messages=fixture["messages"] * 150))):
         path = os.path.join(work, f"{name}.json")
         with open(path, "w") as f:
             json.dump(body, f, separators=(",", ":"))
@@ -177,6 +185,8 @@ def main():
             (f"large body ({os.path.getsize(bodies['large']) // 1024} KB), 1 connection", "large", 1, direct(ports["json"]), via("json")),
             (f"large body ({os.path.getsize(bodies['large']) // 1024} KB), 16 connections", "large", 16, direct(ports["json"]), via("json")),
             ("failover path (429 primary cooling → fallback), 16 connections", "small", 16, direct(ports["json"]), via("failover")),
+            (f"huge body ({os.path.getsize(bodies['huge']) // 1024} KB), same dialect, 1 connection", "huge", 1, direct(ports["json"]), via("json")),
+            (f"huge body ({os.path.getsize(bodies['huge']) // 1024} KB), Anthropic → OpenAI Chat, 1 connection", "huge", 1, direct(ports["chat"], "/v1/chat/completions"), via("translate")),
         ]
         # Prime the failover chain so that its primary is cooling, as it would be after the first 429.
         subprocess.run(["curl", "-s", "-o", "/dev/null", "-H", "content-type: application/json", "--data-binary",

@@ -1,4 +1,5 @@
 // understudy: tray app, or --headless proxy, or --check-config. DESIGN.md §4 has the command-line contract.
+#include "Connect.h"
 #include "ProxyHost.h"
 #include "SingleInstance.h"
 #include "TrayApp.h"
@@ -146,6 +147,10 @@ int main(int argc, char* argv[]) {
         QCoreApplication app(argc, argv);  // no display needed; Qt SQL loads its driver plugin through it
         return runUsageCommand(QCoreApplication::arguments().mid(2));
     }
+    if (argc > 1 && qstrcmp(argv[1], "connect") == 0) {
+        QCoreApplication app(argc, argv);  // no display needed; edits the client's settings file and exits
+        return connect::runConnectCommand(QCoreApplication::arguments().mid(2));
+    }
     QStringList arguments;
     for (int i = 0; i < argc; ++i)
         arguments.append(QString::fromLocal8Bit(argv[i]));
@@ -153,7 +158,7 @@ int main(int argc, char* argv[]) {
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
         "Understudy keeps your AI coding agent working when its model cannot answer: a local proxy that fails over "
-        "along a chain of models.\n\nAlso: understudy usage [--since DATE] [--by provider|model|client|day] [--csv]"));
+        "along a chain of models.\n\nAlso: understudy usage [--since DATE] [--by provider|model|client|day] [--csv]\n      understudy connect claude-code|codex|opencode [--undo] [--url URL]"));
     const QCommandLineOption help = parser.addHelpOption();
     const QCommandLineOption version(QStringLiteral("version"), QStringLiteral("Print the version and exit."));
     const QCommandLineOption headless(QStringLiteral("headless"), QStringLiteral("Run the proxy without the tray."));

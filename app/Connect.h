@@ -1,0 +1,66 @@
+#pragma once
+
+#include <QByteArray>
+#include <QJsonObject>
+#include <QList>
+#include <QString>
+#include <QStringList>
+#include <QTextStream>
+
+#include <optional>
+
+namespace understudy::connect {
+
+// `understudy connect claude-code|codex|opencode [--undo] [--url URL]` points an installed client at the proxy
+// and back. The edits are textual splices: every byte the user wrote outside the changed values stays as it was,
+// so comments, key order, unicode and CRLF line ends survive both ways.
+
+enum class Client { ClaudeCode, Codex, OpenCode };
+
+std::optional<Client> clientNamed(const QString& name);  // "claude-code", "codex", "opencode"
+QString clientName(Client client);                       // as the user types it
+QString clientTitle(Client client);                      // "Claude Code"
+
+// One value connect set, with what undo needs to put the text back exactly: the previous value's raw text, or,
+// when there was none, the exact text that was inserted. Only locations and client settings (URLs, provider
+// names), never credentials, so it can be kept in a state file.
+struct Change {
+    QStringList path;                  // JSON: member names from the root; TOML: table and key names
+    QString value;                     // the value connect set
+    std::optional<QByteArray> previous;  // raw text of the value that was there before
+    QByteArray inserted;               // when there was none: the text inserted (TOML line or table)
+    std::optional<QByteArray> interior;  // JSON: the bytes between the braces of the object that was empty
+    int createdDepth = -1;             // JSON: index in `path` of the first member that connect created
+
+    QJsonObject toJson() const;
+    static Change fromJson(const QJsonObject& json);
+};
+
+// The result of an edit. On error `text` is the input, unchanged, and `error` says what and where
+// ("line 3, column 7: expected ',' or '}'").
+struct Edit {
+    QByteArray text;
+    bool changed = false;
+    QString error;
+    QList<Change> changes;  // what changed, for undo; empty when nothing changed
+};
+
+// `url` is the proxy's base, e.g. "http://127.0.0.1:8790"; the OpenAI-style clients get "<url>/v1".
+Edit connectClaudeCode(const QByteArray& text, const QString& url);  // env.ANTHROPIC_BASE_URL
+Edit connectCodex(const QByteArray& text, const QString& url);       // model_provider + [model_providers.understudy]
+Edit connectOpenCode(const QByteArray& text, const QString& url);    // provider.anthropic.options.baseURL
+Edit connectText(Client client, const QByteArray& text, const QString& url);
+
+// Puts back what `changes` (from connect, in order) changed. Refuses, leaving the text as it is, when a value
+// connect set was edited since: then the user's own edit wins.
+Edit undoText(Client client, const QByteArray& text, const QList<Change>& changes);
+
+// The files a client reads, existing ones first; the first is the one created when none exists.
+// An empty list means the client's folder does not exist (the client does not look installed).
+QStringList clientFiles(Client client, const QString& home);
+
+// Arguments are those after "connect". Returns the process exit code.
+int runConnectCommand(const QStringList& arguments);
+int runConnectCommand(const QStringList& arguments, QTextStream& out, QTextStream& err);
+
+}  // namespace understudy::connect

@@ -1,0 +1,356 @@
+// `understudy connect`: the text edits on copies of realistic settings files (comments, odd key order, other
+// providers, unicode, CRLF), then the command through the real binary in a temporary HOME.
+#include "Connect.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace understudy::connect;
+
+namespace {
+
+const QString kUrl = QStringLiteral("http://127.0.0.1:8790");
+
+QByteArray data(const QString& name) {
+    QFile file(QStringLiteral(UNDERSTUDY_TEST_DATA "/connect/") + name);
+    if (!file.open(QIODevice::ReadOnly))
+        qFatal("missing test data %s", qPrintable(name));
+    return file.readAll();
+}
+
+// Connect, check the result is exactly `expected`, connect again (no change), undo (the original, byte for byte).
+void roundTrip(Client client, const QByteArray& original, const QByteArray& expected) {
+    const Edit connected = connectText(client, original, kUrl);
+    QVERIFY2(connected.error.isEmpty(), qPrintable(connected.error));
+    QVERIFY(connected.changed);
+    QCOMPARE(connected.text, expected);
+    QVERIFY(!connected.changes.isEmpty());
+
+    const Edit again = connectText(client, connected.text, kUrl);
+    QVERIFY2(again.error.isEmpty(), qPrintable(again.error));
+    QVERIFY(!again.changed);
+    QCOMPARE(again.text, connected.text);
+    QVERIFY(again.changes.isEmpty());
+
+    QList<Change> stored;  // through the state file's form
+    for (const Change& c : connected.changes)
+        stored.append(Change::fromJson(QJsonDocument::fromJson(QJsonDocument(c.toJson()).toJson()).object()));
+    const Edit undone = undoText(client, connected.text, stored);
+    QVERIFY2(undone.error.isEmpty(), qPrintable(undone.error));
+    QCOMPARE(undone.text, original);
+}
+
+bool hasLoneLf(const QByteArray& text) {
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r'))
+            return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+class TestConnect : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void claude_existingEnv_addsOneMemberAfterTheLast();
+    void claude_noEnv_addsEnvObjectInTheFileStyle();
+    void claude_crlfTabs_replacesOnlyTheValue();
+    void claude_compactEmptyEnv_fillsItAndUndoRestoresTheBraces();
+    void claude_empty_createsMinimal();
+    void claude_broken_untouchedWithPosition();
+    void claude_envNotAnObject_refused();
+    void claude_secondUrl_undoStillRestoresTheOriginal();
+    void claude_userEditedValue_undoRefuses();
+
+    void codex_otherProvidersAndCommentedLine();
+    void codex_existingUnderstudyTableAndActiveProvider();
+    void codex_crlf_keepsLineEnds();
+    void codex_empty_createsTable();
+    void codex_broken_untouchedWithPosition();
+    void codex_dottedDefinition_refused();
+
+    void opencode_jsoncCommentsAndTrailingCommas();
+    void opencode_minimal_createsProviderChain();
+
+    void cli_connectTwice_undo_restoresBytes();
+    void cli_brokenFile_exit1_untouched();
+    void cli_notInstalled_reported();
+};
+
+void TestConnect::claude_existingEnv_addsOneMemberAfterTheLast() {
+    const QByteArray original = data(QStringLiteral("claude-settings.json"));
+    QByteArray expected = original;
+    expected.replace("\"GREETING\": \"Grüß dich, 世界 🚀\"\n",
+                     "\"GREETING\": \"Grüß dich, 世界 🚀\",\n    \"ANTHROPIC_BASE_URL\": \"http://127.0.0.1:8790\"\n");
+    QVERIFY(expected != original);
+    roundTrip(Client::ClaudeCode, original, expected);
+}
+
+void TestConnect::claude_noEnv_addsEnvObjectInTheFileStyle() {
+    const QByteArray original = data(QStringLiteral("claude-settings-noenv.json"));
+    QByteArray expected = original;
+    expected.replace("\"apiKeyHelper\": \"~/bin/get-key.sh\"\n",
+                     "\"apiKeyHelper\": \"~/bin/get-key.sh\",\n    \"env\": {\n        \"ANTHROPIC_BASE_URL\": "
+                     "\"http://127.0.0.1:8790\"\n    }\n");
+    roundTrip(Client::ClaudeCode, original, expected);
+}
+
+void TestConnect::claude_crlfTabs_replacesOnlyTheValue() {
+    const QByteArray original = data(QStringLiteral("claude-settings-crlf.json"));
+    QByteArray expected = original;
+    expected.replace("https://gateway.example.com/anthropic", "http://127.0.0.1:8790");
+    roundTrip(Client::ClaudeCode, original, expected);
+    const Edit edit = connectClaudeCode(original, kUrl);
+    QCOMPARE(edit.changes.size(), 1);
+    QCOMPARE(*edit.changes.first().previous, QByteArray("\"https://gateway.example.com/anthropic\""));
+    QVERIFY(!hasLoneLf(edit.text));
+    QVERIFY(!QJsonDocument(edit.changes.first().toJson()).toJson().contains("tok-not-real"));  // no secret in the state
+}
+
+void TestConnect::claude_compactEmptyEnv_fillsItAndUndoRestoresTheBraces() {
+    roundTrip(Client::ClaudeCode, data(QStringLiteral("claude-settings-compact.json")),
+              "{\"env\":{\n  \"ANTHROPIC_BASE_URL\":\"http://127.0.0.1:8790\"\n},\"model\":\"haiku\"}");
+    roundTrip(Client::ClaudeCode, "{ \"env\": { } }", "{ \"env\": {\n  \"ANTHROPIC_BASE_URL\": \"http://127.0.0.1:8790\"\n} }");
+}
+
+void TestConnect::claude_empty_createsMinimal() {
+    roundTrip(Client::ClaudeCode, "{}\n", "{\n  \"env\": {\n    \"ANTHROPIC_BASE_URL\": \"http://127.0.0.1:8790\"\n  }\n}\n");
+}
+
+void TestConnect::claude_broken_untouchedWithPosition() {
+    const QByteArray original = data(QStringLiteral("claude-settings-broken.json"));
+    const Edit edit = connectClaudeCode(original, kUrl);
+    QCOMPARE(edit.text, original);
+    QVERIFY(!edit.changed);
+    QCOMPARE(edit.error, QStringLiteral("line 5, column 3: expected ',' or '}'"));
+    QVERIFY(connectClaudeCode("[1, 2]", kUrl).error.contains(QStringLiteral("not a JSON object")));
+    QVERIFY(connectClaudeCode("{\"a\": \"x", kUrl).error.contains(QStringLiteral("unterminated string")));
+}
+
+void TestConnect::claude_envNotAnObject_refused() {
+    const Edit edit = connectClaudeCode("{\"env\": \"oops\"}", kUrl);
+    QCOMPARE(edit.text, QByteArray("{\"env\": \"oops\"}"));
+    QVERIFY2(edit.error.contains(QStringLiteral("\"env\" is not an object")), qPrintable(edit.error));
+}
+
+void TestConnect::claude_secondUrl_undoStillRestoresTheOriginal() {
+    // The file layer merges a second connect into the first record, keeping the first previous value.
+    const QByteArray original = data(QStringLiteral("claude-settings.json"));
+    const Edit first = connectClaudeCode(original, kUrl);
+    const Edit second = connectClaudeCode(first.text, QStringLiteral("http://127.0.0.1:9000"));
+    QVERIFY(second.changed);
+    Change merged = first.changes.first();
+    merged.value = second.changes.first().value;
+    QCOMPARE(undoText(Client::ClaudeCode, second.text, {merged}).text, original);
+}
+
+void TestConnect::claude_userEditedValue_undoRefuses() {
+    const Edit connected = connectClaudeCode(data(QStringLiteral("claude-settings.json")), kUrl);
+    QByteArray edited = connected.text;
+    edited.replace("http://127.0.0.1:8790", "http://my.own.proxy");
+    const Edit undone = undoText(Client::ClaudeCode, edited, connected.changes);
+    QCOMPARE(undone.text, edited);
+    QVERIFY2(undone.error.contains(QStringLiteral("env.ANTHROPIC_BASE_URL was changed since connect")),
+             qPrintable(undone.error));
+}
+
+void TestConnect::codex_otherProvidersAndCommentedLine() {
+    const QByteArray original = data(QStringLiteral("codex-config.toml"));
+    QByteArray expected = original;
+    expected.replace("# model_provider = \"openai\"\n", "# model_provider = \"openai\"\nmodel_provider = \"understudy\"\n");
+    expected += "\n[model_providers.understudy]\nname = \"Understudy\"\nbase_url = \"http://127.0.0.1:8790/v1\"\n"
+                "wire_api = \"responses\"\n";
+    roundTrip(Client::Codex, original, expected);
+    QVERIFY(expected.contains("[profiles.fast]\nmodel = \"gpt-5-mini\"\nmodel_provider = \"azure\"\n"));  // untouched
+}
+
+void TestConnect::codex_existingUnderstudyTableAndActiveProvider() {
+    const QByteArray original = data(QStringLiteral("codex-config-active.toml"));
+    QByteArray expected = original;
+    expected.replace("model_provider = \"azure\"   # work account", "model_provider = \"understudy\"   # work account");
+    expected.replace("name = \"mine\"", "name = \"Understudy\"");
+    expected.replace("http://127.0.0.1:9999/v1", "http://127.0.0.1:8790/v1");
+    expected.replace("env_key = \"OPENAI_API_KEY\"\n", "env_key = \"OPENAI_API_KEY\"\nwire_api = \"responses\"\n");
+    roundTrip(Client::Codex, original, expected);
+}
+
+void TestConnect::codex_crlf_keepsLineEnds() {
+    const QByteArray original = data(QStringLiteral("codex-config-crlf.toml"));
+    const QByteArray expected = "model = \"gpt-5\"\r\nmodel_provider = \"understudy\"\r\n\r\n[tui]\r\nnotifications = true\r\n"
+                                "\r\n[model_providers.understudy]\r\nname = \"Understudy\"\r\n"
+                                "base_url = \"http://127.0.0.1:8790/v1\"\r\nwire_api = \"responses\"\r\n";
+    roundTrip(Client::Codex, original, expected);
+    QVERIFY(!hasLoneLf(expected));
+}
+
+void TestConnect::codex_empty_createsTable() {
+    roundTrip(Client::Codex, QByteArray(),
+              "model_provider = \"understudy\"\n\n[model_providers.understudy]\nname = \"Understudy\"\n"
+              "base_url = \"http://127.0.0.1:8790/v1\"\nwire_api = \"responses\"\n");
+    roundTrip(Client::Codex, "model = \"o3\"",  // no final newline
+              "model = \"o3\"\nmodel_provider = \"understudy\"\n\n[model_providers.understudy]\nname = \"Understudy\"\n"
+              "base_url = \"http://127.0.0.1:8790/v1\"\nwire_api = \"responses\"\n");
+}
+
+void TestConnect::codex_broken_untouchedWithPosition() {
+    const QByteArray original = data(QStringLiteral("codex-config-broken.toml"));
+    const Edit edit = connectCodex(original, kUrl);
+    QCOMPARE(edit.text, original);
+    QVERIFY(!edit.changed);
+    QCOMPARE(edit.error, QStringLiteral("line 3, column 8: unterminated string"));
+    QVERIFY(connectCodex("model = \n", kUrl).error.contains(QStringLiteral("expected a value")));
+    QVERIFY(connectCodex("[x\n", kUrl).error.contains(QStringLiteral("line 1")));
+    QVERIFY(connectCodex("a = [1, 2\n", kUrl).error.contains(QStringLiteral("expected ',' or ']'")));
+}
+
+void TestConnect::codex_dottedDefinition_refused() {
+    const QByteArray text = "model_providers.understudy.base_url = \"http://x/v1\"\n";
+    const Edit edit = connectCodex(text, kUrl);
+    QCOMPARE(edit.text, text);
+    QVERIFY2(edit.error.startsWith(QStringLiteral("line 1, column 1: the understudy provider is defined here")),
+             qPrintable(edit.error));
+}
+
+void TestConnect::opencode_jsoncCommentsAndTrailingCommas() {
+    const QByteArray original = data(QStringLiteral("opencode.jsonc"));
+    QByteArray expected = original;
+    // The new member follows the last one's value, so the user's trailing comma now trails it.
+    expected.replace("\"Sonnet ✨\" } },\n", "\"Sonnet ✨\" } },\n      \"options\": {\n"
+                                           "        \"baseURL\": \"http://127.0.0.1:8790/v1\"\n      },\n");
+    QVERIFY(expected != original);
+    roundTrip(Client::OpenCode, original, expected);
+}
+
+void TestConnect::opencode_minimal_createsProviderChain() {
+    const QByteArray original = data(QStringLiteral("opencode-minimal.json"));
+    const QByteArray expected = "{\n  \"$schema\": \"https://opencode.ai/config.json\",\n  \"provider\": {\n"
+                                "    \"anthropic\": {\n      \"options\": {\n        \"baseURL\": \"http://127.0.0.1:8790/v1\"\n"
+                                "      }\n    }\n  }\n}\n";
+    roundTrip(Client::OpenCode, original, expected);
+    QVERIFY(!QJsonDocument::fromJson(expected).isNull());
+}
+
+// --- the real binary -----------------------------------------------------------------------------------------
+
+namespace {
+
+struct Run {
+    int exitCode = -1;
+    QString out;
+    QString err;
+};
+
+Run runCli(const QTemporaryDir& dir, const QStringList& args) {
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("HOME"), dir.filePath(QStringLiteral("home")));
+    env.insert(QStringLiteral("XDG_CONFIG_HOME"), dir.filePath(QStringLiteral("home/.config")));
+    env.insert(QStringLiteral("XDG_DATA_HOME"), dir.filePath(QStringLiteral("data")));
+    env.remove(QStringLiteral("CODEX_HOME"));
+    QProcess process;
+    process.setProcessEnvironment(env);
+    process.start(QStringLiteral(UNDERSTUDY_BINARY), QStringList{QStringLiteral("connect")} + args);
+    Run r;
+    if (!process.waitForFinished(15000)) {
+        process.kill();
+        process.waitForFinished();
+        return r;
+    }
+    r.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    r.out = QString::fromUtf8(process.readAllStandardOutput());
+    r.err = QString::fromUtf8(process.readAllStandardError());
+    return r;
+}
+
+void put(const QString& path, const QByteArray& content) {
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(content);
+}
+
+QByteArray contentOf(const QString& path) {
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray("<missing>");
+}
+
+}  // namespace
+
+void TestConnect::cli_connectTwice_undo_restoresBytes() {
+    QTemporaryDir dir;
+    const QString claude = dir.filePath(QStringLiteral("home/.claude/settings.json"));
+    const QString codex = dir.filePath(QStringLiteral("home/.codex/config.toml"));
+    const QString opencode = dir.filePath(QStringLiteral("home/.config/opencode/opencode.jsonc"));
+    put(claude, data(QStringLiteral("claude-settings.json")));
+    put(codex, data(QStringLiteral("codex-config.toml")));
+    put(opencode, data(QStringLiteral("opencode.jsonc")));
+
+    for (const QString& client : {QStringLiteral("claude-code"), QStringLiteral("codex"), QStringLiteral("opencode")}) {
+        const Run first = runCli(dir, {client, QStringLiteral("--url"), QStringLiteral("http://127.0.0.1:8799/")});
+        QVERIFY2(first.exitCode == 0, qPrintable(first.err));
+        QVERIFY2(first.out.contains(QStringLiteral("now points at http://127.0.0.1:8799 (backup: ")), qPrintable(first.out));
+        const Run second = runCli(dir, {client, QStringLiteral("--url"), QStringLiteral("http://127.0.0.1:8799")});
+        QCOMPARE(second.exitCode, 0);
+        QVERIFY2(second.out.contains(QStringLiteral("already points at")), qPrintable(second.out));
+    }
+    QVERIFY(contentOf(claude).contains("\"ANTHROPIC_BASE_URL\": \"http://127.0.0.1:8799\""));
+    QVERIFY(contentOf(codex).contains("base_url = \"http://127.0.0.1:8799/v1\""));
+    QVERIFY(contentOf(opencode).contains("\"baseURL\": \"http://127.0.0.1:8799/v1\""));
+    QCOMPARE(QDir(dir.filePath(QStringLiteral("home/.claude"))).entryList({QStringLiteral("settings.json.understudy-backup-*")}).size(), 1);
+
+    const QByteArray state = contentOf(dir.filePath(QStringLiteral("data/understudy/connect-state.json")));
+    QVERIFY2(state.contains("ANTHROPIC_BASE_URL"), state.constData());
+    QVERIFY(!state.contains("sk-ant-api03"));  // the key in settings.json never reaches the state file
+
+    for (const QString& client : {QStringLiteral("claude-code"), QStringLiteral("codex"), QStringLiteral("opencode")}) {
+        const Run undo = runCli(dir, {client, QStringLiteral("--undo")});
+        QVERIFY2(undo.exitCode == 0, qPrintable(undo.err));
+        QVERIFY2(undo.out.contains(QStringLiteral("restored")), qPrintable(undo.out));
+        const Run again = runCli(dir, {client, QStringLiteral("--undo")});
+        QVERIFY2(again.out.contains(QStringLiteral("nothing to undo")), qPrintable(again.out));
+    }
+    QCOMPARE(contentOf(claude), data(QStringLiteral("claude-settings.json")));
+    QCOMPARE(contentOf(codex), data(QStringLiteral("codex-config.toml")));
+    QCOMPARE(contentOf(opencode), data(QStringLiteral("opencode.jsonc")));
+}
+
+void TestConnect::cli_brokenFile_exit1_untouched() {
+    QTemporaryDir dir;
+    const QString claude = dir.filePath(QStringLiteral("home/.claude/settings.json"));
+    put(claude, data(QStringLiteral("claude-settings-broken.json")));
+    const Run r = runCli(dir, {QStringLiteral("claude-code")});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains(claude + QStringLiteral(": line 5, column 3: expected ',' or '}'")), qPrintable(r.err));
+    QVERIFY(r.err.contains(QStringLiteral("left untouched")));
+    QCOMPARE(contentOf(claude), data(QStringLiteral("claude-settings-broken.json")));
+    QCOMPARE(QDir(dir.filePath(QStringLiteral("home/.claude"))).entryList(QDir::Files).size(), 1);  // no backup either
+}
+
+void TestConnect::cli_notInstalled_reported() {
+    QTemporaryDir dir;
+    QDir().mkpath(dir.filePath(QStringLiteral("home")));
+    const Run r = runCli(dir, {QStringLiteral("codex")});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains(QStringLiteral("Codex does not look installed")), qPrintable(r.err));
+    QVERIFY(!QFile::exists(dir.filePath(QStringLiteral("home/.codex"))));
+
+    // Installed but no settings file yet: created minimal, and --undo removes it again.
+    QDir().mkpath(dir.filePath(QStringLiteral("home/.claude")));
+    const QString claude = dir.filePath(QStringLiteral("home/.claude/settings.json"));
+    QCOMPARE(runCli(dir, {QStringLiteral("claude-code")}).exitCode, 0);
+    QCOMPARE(contentOf(claude), QByteArray("{\n  \"env\": {\n    \"ANTHROPIC_BASE_URL\": \"http://127.0.0.1:8790\"\n  }\n}\n"));
+    QCOMPARE(runCli(dir, {QStringLiteral("claude-code"), QStringLiteral("--undo")}).exitCode, 0);
+    QVERIFY(!QFile::exists(claude));
+
+    QCOMPARE(runCli(dir, {QStringLiteral("cursor")}).exitCode, 2);
+}
+
+QTEST_GUILESS_MAIN(TestConnect)
+#include "tst_connect.moc"

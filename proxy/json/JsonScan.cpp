@@ -141,11 +141,35 @@ private:
             quint64 v;
             std::memcpy(&v, m_p, 8);
             const quint64 special = hasZeroByte(v ^ (ones * '"')) | hasZeroByte(v ^ (ones * '\\'))
-                                  | ((v - ones * 0x20) & ~v & highs);
+                                  | ((v - ones * 0x20) & ~v & highs) | (v & highs);  // non-ASCII: validated below
             if (special)
                 return;
             m_p += 8;
         }
+    }
+
+    // Steps over one well-formed UTF-8 sequence of 2-4 bytes (RFC 3629: no overlong forms, no surrogates, nothing
+    // above U+10FFFF), as QJsonDocument requires; false, not moving, when the bytes at m_p are not one.
+    bool skipUtf8Sequence() {
+        const auto byte = [this](qsizetype i) { return static_cast<unsigned char>(m_p[i]); };
+        const unsigned char b0 = byte(0);
+        int length = 0;
+        unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+        if (b0 >= 0xC2 && b0 <= 0xDF) length = 2;
+        else if (b0 == 0xE0) { length = 3; lo = 0xA0; }
+        else if (b0 == 0xED) { length = 3; hi = 0x9F; }
+        else if (b0 >= 0xE1 && b0 <= 0xEF) length = 3;
+        else if (b0 == 0xF0) { length = 4; lo = 0x90; }
+        else if (b0 == 0xF4) { length = 4; hi = 0x8F; }
+        else if (b0 >= 0xF1 && b0 <= 0xF3) length = 4;
+        else return false;
+        if (m_end - m_p < length || byte(1) < lo || byte(1) > hi)
+            return false;
+        for (int i = 2; i < length; ++i)
+            if (byte(i) < 0x80 || byte(i) > 0xBF)
+                return false;
+        m_p += length;
+        return true;
     }
 
     // On entry *m_p is the opening quote; on success m_p is just past the closing quote.
@@ -154,8 +178,12 @@ private:
         for (;;) {
             // Strings are most of a request's bytes (prompts, tool descriptions): keep this loop tight.
             skipPlainRun();
-            while (m_p != m_end && static_cast<unsigned char>(*m_p) >= 0x20 && *m_p != '"' && *m_p != '\\')
-                ++m_p;
+            while (m_p != m_end && static_cast<unsigned char>(*m_p) >= 0x20 && *m_p != '"' && *m_p != '\\') {
+                if (static_cast<unsigned char>(*m_p) < 0x80)
+                    ++m_p;
+                else if (!skipUtf8Sequence())
+                    return fail("invalid UTF-8 in a string");
+            }
             if (m_p == m_end)
                 return fail("unterminated string");
             if (*m_p == '"') {
@@ -200,6 +228,7 @@ private:
     }
 
     bool scanNumber() {
+        const char* start = m_p;
         if (*m_p == '-')
             ++m_p;
         if (m_p != m_end && *m_p == '0')
@@ -217,6 +246,14 @@ private:
                 ++m_p;
             if (!digits())
                 return fail("invalid number: digits expected in the exponent");
+        }
+        // Out-of-range numbers (1e400) are refused, as QJsonDocument refuses them: a document this scan accepts
+        // must also parse when it is translated.
+        bool ok = false;
+        QByteArray::fromRawData(start, m_p - start).toDouble(&ok);
+        if (!ok) {
+            m_p = start;
+            return fail("invalid number: out of range");
         }
         return true;
     }

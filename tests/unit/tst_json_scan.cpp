@@ -40,6 +40,10 @@ void TestJsonScan::validity_data() {
     QTest::newRow("bare word") << QByteArray(R"({"a":yes})") << false;
     QTest::newRow("trailing data") << QByteArray(R"({"a":1} x)") << false;
     QTest::newRow("unclosed") << QByteArray(R"({"a":[1,2)") << false;
+    QTest::newRow("number out of range") << QByteArray(R"({"n":1E400})") << false;
+    QTest::newRow("invalid utf-8") << QByteArray("{\"s\":\"abc\xff\xfe long enough to skip\"}") << false;
+    QTest::newRow("overlong utf-8") << QByteArray("{\"s\":\"\xc0\xaf\"}") << false;
+    QTest::newRow("utf-8 4-byte") << QByteArray("{\"s\":\"emoji \xf0\x9f\x98\x80 here\"}") << true;
 }
 void TestJsonScan::validity() {
     QFETCH(QByteArray, document);

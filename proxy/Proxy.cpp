@@ -134,7 +134,7 @@ void Proxy::handle(http::Request&& request, http::Connection* connection) {
         return;
     }
     if (!dialect || request.method != "POST") {
-        if (!handleLocal(request, prefix.path, connection))
+        if (!handleLocal(request, prefix, connection))
             respondJson(connection, 404, localError(QStringLiteral("Understudy has no endpoint %1 %2.")
                                                         .arg(QString::fromLatin1(request.method),
                                                              QString::fromLatin1(request.path))));
@@ -157,7 +157,8 @@ void Proxy::setPaused(bool paused) { m_paused = paused; }
 
 void Proxy::retryNow(const QString& target) { m_health.reset(target); }
 
-bool Proxy::handleLocal(const http::Request& request, const QByteArray& path, http::Connection* connection) {
+bool Proxy::handleLocal(const http::Request& request, const ChainPrefix& target, http::Connection* connection) {
+    const QByteArray& path = target.path;
     const bool get = request.method == "GET" || request.method == "HEAD";
     if (get && path == "/") {
         http::Headers headers;
@@ -184,8 +185,14 @@ bool Proxy::handleLocal(const http::Request& request, const QByteArray& path, ht
     if (get && path == "/v1/models") {
         QJsonArray data;
         QSet<QString> seen;
-        const auto chain = m_config->chains.constFind(m_config->activeChain);
-        for (const StepConfig& step : chain == m_config->chains.cend() ? QList<StepConfig>() : chain->steps) {
+        const QString chainId = target.chain.isEmpty() ? m_config->activeChain : target.chain;
+        const auto chain = m_config->chains.constFind(chainId);
+        if (chain == m_config->chains.cend()) {
+            respondJson(connection, 404, localError(QStringLiteral("There is no chain named '%1'. Chains in the config: %2.")
+                                                        .arg(chainId, QStringList(m_config->chains.keys()).join(QStringLiteral(", ")))));
+            return true;
+        }
+        for (const StepConfig& step : chain->steps) {
             QStringList models;
             if (step.model.kind == ModelMapping::Kind::Replace)
                 models.append(step.model.model);

@@ -4,6 +4,7 @@
 #include "http/Message.h"
 #include "routing/Continuation.h"
 #include "routing/Health.h"
+#include "routing/Route.h"
 #include "telemetry/Ledger.h"
 #include "telemetry/Telemetry.h"
 
@@ -52,7 +53,7 @@ Q_SIGNALS:
 
 private:
     void handle(http::Request&& request, http::Connection* connection);
-    bool handleLocal(const http::Request& request, const QByteArray& path, http::Connection* connection);
+    bool handleLocal(const http::Request& request, const ChainPrefix& target, http::Connection* connection);
     void listenOn(const ListenConfig& listen);
 
     std::shared_ptr<const Config> m_config;

@@ -541,6 +541,15 @@ void TestFrontDoor::models_listActiveChainModels() {
     // In chain order, each once; a step that keeps the requested model names none.
     QCOMPARE(ids, QStringList({"glm-5", "small-model", "big-model"}));
     QCOMPARE(primary.hits(), 0);
+
+    // A /chains/<id> prefix lists that chain's models; an unknown chain is a 404 naming the real ones.
+    const ClientResponse unused = request(proxy.port(), "GET", "/chains/unused/v1/models");
+    QCOMPARE(unused.status, 200);
+    QCOMPARE(jsonOf(unused.body).value("data").toArray().first().toObject().value("id").toString(),
+             QStringLiteral("not-in-active-chain"));
+    const ClientResponse nope = request(proxy.port(), "GET", "/chains/nope/v1/models");
+    QCOMPARE(nope.status, 404);
+    QVERIFY(jsonOf(nope.body).value("error").toObject().value("message").toString().contains("main, unused"));
 }
 
 // ------------------------------------------------------------------------------------------------ credentials

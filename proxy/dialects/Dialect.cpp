@@ -35,15 +35,22 @@ QByteArray openAIErrorType(int status) {
 
 QByteArray compact(const QJsonObject& object) { return QJsonDocument(object).toJson(QJsonDocument::Compact); }
 
-StreamEventKind classifyAnthropic(const http::SseEvent& event) {
+// The event's type: its SSE name, else the "type" member its data repeats. Nullopt when the data is not JSON.
+std::optional<QByteArray> eventType(const http::SseEvent& event) {
     const json::ObjectScan scan = json::scanObject(event.data);
     if (!scan.ok)
+        return std::nullopt;
+    if (!event.event.isEmpty())
+        return event.event;
+    const auto name = json::stringAt(event.data, scan.find("type"));
+    return name ? name->toUtf8() : QByteArray();
+}
+
+StreamEventKind classifyAnthropic(const http::SseEvent& event) {
+    const std::optional<QByteArray> kind = eventType(event);
+    if (!kind)
         return StreamEventKind::Malformed;
-    QByteArray type = event.event;
-    if (type.isEmpty()) {
-        const auto name = json::stringAt(event.data, scan.find("type"));
-        type = name ? name->toUtf8() : QByteArray();
-    }
+    const QByteArray& type = *kind;
     if (type == "content_block_delta" || type == "message_delta")
         return StreamEventKind::Content;
     if (type == "message_stop")
@@ -87,14 +94,10 @@ StreamEventKind classifyOpenAIChat(const http::SseEvent& event, bool committed) 
 }
 
 StreamEventKind classifyOpenAIResponses(const http::SseEvent& event) {
-    const json::ObjectScan scan = json::scanObject(event.data);
-    if (!scan.ok)
+    const std::optional<QByteArray> kind = eventType(event);
+    if (!kind)
         return StreamEventKind::Malformed;
-    QByteArray type = event.event;
-    if (type.isEmpty()) {
-        const auto name = json::stringAt(event.data, scan.find("type"));
-        type = name ? name->toUtf8() : QByteArray();
-    }
+    const QByteArray& type = *kind;
     if (type == "error" || type == "response.failed")
         return StreamEventKind::Error;
     if (type == "response.completed" || type == "response.incomplete")

@@ -38,7 +38,7 @@ private Q_SLOTS:
 namespace {
 
 constexpr char kClientKey[] = "test-client-key-000";
-constexpr char kLiteralKey[] = "sk-ant-api03-test-literal-key-000-not-real";
+constexpr char kLiteralKey[] = "sk-ant-FAKE-literal-key-for-tests-only-0000";
 
 // Folders of a clean user account, so that each run is a first run and leaves nothing behind.
 QProcessEnvironment isolated(const QTemporaryDir& home) {

@@ -136,26 +136,6 @@ std::optional<Tool> decodeTool(const QJsonObject& object) {
     return tool;
 }
 
-std::optional<ToolChoice> decodeToolChoice(const QJsonValue& value) {
-    if (value.isString()) {
-        const QString mode = value.toString();
-        if (mode == u"required")
-            return ToolChoice{ToolChoice::Mode::Required, {}};
-        if (mode == u"none")
-            return ToolChoice{ToolChoice::Mode::None, {}};
-        return ToolChoice{};
-    }
-    const QJsonObject object = value.toObject();
-    const QString type = object.value(u"type").toString();
-    if (type == u"function" || type == u"custom")
-        return ToolChoice{ToolChoice::Mode::Tool, object.value(type).toObject().value(u"name").toString()};
-    if (type == u"allowed_tools") {
-        const bool required = object.value(u"allowed_tools").toObject().value(u"mode").toString() == u"required";
-        return ToolChoice{required ? ToolChoice::Mode::Required : ToolChoice::Mode::Auto, {}};
-    }
-    return std::nullopt;
-}
-
 QJsonObject decodeResponseFormat(const QJsonObject& format) {
     const QString type = format.value(u"type").toString();
     if (type == u"json_object")
@@ -552,7 +532,7 @@ Request decodeRequest(const QJsonObject& body) {
             request.tools.append(*tool);
     }
     if (body.contains(u"tool_choice"))
-        request.toolChoice = decodeToolChoice(body.value(u"tool_choice"));
+        request.toolChoice = wire::decodeOpenAIToolChoice(body.value(u"tool_choice"), wire::ToolChoiceShape::Nested);
     if (body.value(u"parallel_tool_calls").isBool())
         request.parallelToolCalls = body.value(u"parallel_tool_calls").toBool();
     const QJsonValue maxTokens = body.contains(u"max_completion_tokens") ? body.value(u"max_completion_tokens") : body.value(u"max_tokens");

@@ -133,24 +133,6 @@ std::optional<Tool> decodeTool(const QJsonObject& object) {
     return tool;
 }
 
-std::optional<ToolChoice> decodeToolChoice(const QJsonValue& value) {
-    if (value.isString()) {
-        const QString mode = value.toString();
-        if (mode == u"required")
-            return ToolChoice{ToolChoice::Mode::Required, {}};
-        if (mode == u"none")
-            return ToolChoice{ToolChoice::Mode::None, {}};
-        return ToolChoice{};
-    }
-    const QJsonObject choice = value.toObject();
-    const QString type = choice.value(u"type").toString();
-    if (type == u"function" || type == u"custom")
-        return ToolChoice{ToolChoice::Mode::Tool, choice.value(u"name").toString()};
-    if (type == u"allowed_tools")
-        return ToolChoice{choice.value(u"mode").toString() == u"required" ? ToolChoice::Mode::Required : ToolChoice::Mode::Auto, {}};
-    return std::nullopt;
-}
-
 QJsonValue encodeToolChoice(const ToolChoice& choice, const QSet<QString>& customTools) {
     switch (choice.mode) {
     case ToolChoice::Mode::Auto: return QStringLiteral("auto");
@@ -650,7 +632,7 @@ Request decodeRequest(const QJsonObject& body) {
             request.tools.append(*tool);
     }
     if (body.contains(u"tool_choice"))
-        request.toolChoice = decodeToolChoice(body.value(u"tool_choice"));
+        request.toolChoice = wire::decodeOpenAIToolChoice(body.value(u"tool_choice"), wire::ToolChoiceShape::Flat);
     if (body.value(u"parallel_tool_calls").isBool())
         request.parallelToolCalls = body.value(u"parallel_tool_calls").toBool();
     if (body.value(u"max_output_tokens").isDouble())

@@ -80,4 +80,26 @@ QString mintedId(const QString& prefix, const QString& seed) {
     return prefix + QLatin1Char('_') + QString::fromLatin1(hash);
 }
 
+std::optional<canonical::ToolChoice> decodeOpenAIToolChoice(const QJsonValue& value, ToolChoiceShape shape) {
+    using canonical::ToolChoice;
+    if (value.isString()) {
+        const QString mode = value.toString();
+        if (mode == u"required")
+            return ToolChoice{ToolChoice::Mode::Required, {}};
+        if (mode == u"none")
+            return ToolChoice{ToolChoice::Mode::None, {}};
+        return ToolChoice{};
+    }
+    const QJsonObject object = value.toObject();
+    const QString type = object.value(u"type").toString();
+    const QJsonObject details = shape == ToolChoiceShape::Nested ? object.value(type).toObject() : object;
+    if (type == u"function" || type == u"custom")
+        return ToolChoice{ToolChoice::Mode::Tool, details.value(u"name").toString()};
+    if (type == u"allowed_tools") {
+        const bool required = details.value(u"mode").toString() == u"required";
+        return ToolChoice{required ? ToolChoice::Mode::Required : ToolChoice::Mode::Auto, {}};
+    }
+    return std::nullopt;
+}
+
 }  // namespace understudy::wire

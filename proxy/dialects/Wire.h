@@ -5,6 +5,7 @@
 
 #include <QByteArray>
 #include <QJsonObject>
+#include <QJsonValue>
 #include <QString>
 
 #include <optional>
@@ -36,6 +37,12 @@ QString customInputClosing();
 // Tool arguments as the JSON object Anthropic wants. Text that is not a JSON object (a custom tool's input,
 // or a model's malformed arguments) travels as {"input": "<text>"} so nothing is lost.
 QJsonObject argumentsObject(const canonical::Block& call);
+
+// OpenAI's tool_choice: "auto" | "required" | "none", or an object naming one tool or the allowed tools. Chat
+// nests the details under the type's name ({"type":"function","function":{"name":…}}); Responses puts them
+// beside "type" ({"type":"function","name":…}). Nullopt for choices with no canonical form.
+enum class ToolChoiceShape { Nested, Flat };
+std::optional<canonical::ToolChoice> decodeOpenAIToolChoice(const QJsonValue& value, ToolChoiceShape shape);
 
 // A deterministic id for something the source dialect did not name, e.g. ("fc", "resp_1", 2) -> "fc_<hash>".
 QString mintedId(const QString& prefix, const QString& seed);

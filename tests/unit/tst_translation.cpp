@@ -14,6 +14,7 @@ class TestTranslation : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
+    void namedToolChoice_bothOpenAIShapes();
     // requests
     void anthropicRequestToChat();
     void anthropicRequestToResponses();
@@ -239,6 +240,23 @@ const QByteArray kResponsesRequest = R"({
 }  // namespace
 
 // ---- requests -------------------------------------------------------------------------------------------------
+
+// Chat nests a named tool choice under "function", Responses puts the name beside "type": both name one tool.
+void TestTranslation::namedToolChoice_bothOpenAIShapes() {
+    const QByteArray chat = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                            "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"Bash\",\"parameters\":{}}}],"
+                            "\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"Bash\"}}}";
+    const QByteArray responses = "{\"model\":\"m\",\"input\":\"hi\","
+                                 "\"tools\":[{\"type\":\"function\",\"name\":\"Bash\",\"parameters\":{}}],"
+                                 "\"tool_choice\":{\"type\":\"function\",\"name\":\"Bash\"}}";
+    for (const auto& [dialect, body] : {std::pair{Dialect::OpenAIChat, chat}, std::pair{Dialect::OpenAIResponses, responses}}) {
+        const Translated out = translateRequest(dialect, Dialect::AnthropicMessages, body, QStringLiteral("claude"));
+        QVERIFY2(out.error.isEmpty(), qPrintable(out.error));
+        const QJsonObject choice = parse(out.body).value(u"tool_choice").toObject();
+        QCOMPARE(choice.value(u"type").toString(), QStringLiteral("tool"));
+        QCOMPARE(choice.value(u"name").toString(), QStringLiteral("Bash"));
+    }
+}
 
 void TestTranslation::anthropicRequestToChat() {
     const QJsonObject out = translated(Dialect::AnthropicMessages, Dialect::OpenAIChat, kAnthropicRequest);

@@ -1,5 +1,7 @@
 #include "dialects/UsageMeter.h"
 
+#include "json/JsonScan.h"
+
 #include <QJsonDocument>
 #include <QJsonObject>
 
@@ -32,7 +34,14 @@ void UsageMeter::feed(const http::SseEvent& event) {
 }
 
 void UsageMeter::readBody(const QByteArray& body) {
-    readUsageObject(QJsonDocument::fromJson(body).object().value(QLatin1String("usage")).toObject());
+    // Only the small top-level `usage` object is parsed into a DOM: a whole answer's DOM cost more than the rest
+    // of serving it.
+    const json::ObjectScan scan = json::scanObject(body);
+    const json::Span usage = scan.find("usage");
+    if (!usage.isValid())
+        return;
+    const QByteArray slice = QByteArray::fromRawData(body.constData() + usage.begin, usage.end - usage.begin);
+    readUsageObject(QJsonDocument::fromJson(slice).object());
 }
 
 void UsageMeter::readUsageObject(const QJsonObject& usage) {

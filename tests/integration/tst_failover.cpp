@@ -486,6 +486,25 @@ private Q_SLOTS:
         QCOMPARE(r.outcome, QStringLiteral("served"));
     }
 
+    void usageRecorded_fromANonStreamedAnswer() {
+        MockUpstream primary;
+        // A text that mentions "usage" and a nested object named usage come before the real top-level one.
+        primary.setDefault(errorReply(200, "{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\","
+            "\"model\":\"claude-test\",\"content\":[{\"type\":\"text\",\"text\":\"the \\\"usage\\\": 99\"}],"
+            "\"container\":{\"usage\":{\"input_tokens\":1000}},\"stop_reason\":\"end_turn\","
+            "\"usage\":{\"input_tokens\":21,\"output_tokens\":7,\"cache_read_input_tokens\":300,"
+            "\"cache_creation_input_tokens\":40}}"));
+        ProxyUnderTest proxy(chainConfig({primary.baseUrl()}));
+        QCOMPARE(postMessages(proxy.port(), false).status, 200);
+        QVERIFY(QTest::qWaitFor([&] { return !proxy.usage().isEmpty(); }, 2000));
+        const UsageRecord r = proxy.usage().first();
+        QCOMPARE(r.tokens.input, 21);
+        QCOMPARE(r.tokens.output, 7);
+        QCOMPARE(r.tokens.cacheRead, 300);
+        QCOMPARE(r.tokens.cacheWrite, 40);
+        QVERIFY(!r.estimated);
+    }
+
     void quotaExhausted_coolsLong() {
         MockUpstream primary, fallback;
         primary.setDefault(errorReply(429, R"({"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}})"));

@@ -5,7 +5,9 @@
 #include <QFileInfo>
 #include <QJsonArray>
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
 
 #include <cstdio>
 
@@ -13,31 +15,52 @@ namespace understudy {
 
 namespace {
 
-void appendString(QByteArray& out, const QString& text) {
-    const QByteArray utf8 = text.toUtf8();
-    out.append('"');
-    const char* run = utf8.constData();
-    const char* const end = run + utf8.size();
-    for (const char* p = run; p != end; ++p) {
-        const auto u = static_cast<unsigned char>(*p);
-        if (u >= 0x20 && u != '"' && u != '\\')
+// Writes `text` as a JSON string straight from UTF-16 into `out`: no intermediate UTF-8 copy (an event has a
+// dozen strings, and those copies were most of its cost). A lone surrogate becomes U+FFFD, as QString::toUtf8 does.
+void appendString(QByteArray& out, QStringView text) {
+    const qsizetype start = out.size();
+    out.resize(start + 2 + 6 * text.size());  // worst case: every unit a \u00XX escape
+    char* p = out.data() + start;
+    *p++ = '"';
+    const qsizetype n = text.size();
+    for (qsizetype i = 0; i < n; ++i) {
+        const char16_t c = text[i].unicode();
+        if (c < 0x80) {
+            if (c >= 0x20 && c != '"' && c != '\\') {
+                *p++ = static_cast<char>(c);
+            } else if (c >= 0x20) {
+                *p++ = '\\';
+                *p++ = static_cast<char>(c);
+            } else {
+                static const char hex[] = "0123456789abcdef";
+                const char escape[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+                p = std::copy(std::begin(escape), std::end(escape), p);
+            }
             continue;
-        out.append(run, p - run);  // copy plain runs whole: per-byte appends dominated the cost of an event
-        if (u < 0x20) {
-            static const char hex[] = "0123456789abcdef";
-            const char escape[] = {'\\', 'u', '0', '0', hex[u >> 4], hex[u & 15]};
-            out.append(escape, sizeof escape);
-        } else {
-            out.append('\\').append(*p);
         }
-        run = p + 1;
+        char32_t code = c;
+        if (QChar::isHighSurrogate(c) && i + 1 < n && QChar::isLowSurrogate(text[i + 1].unicode()))
+            code = QChar::surrogateToUcs4(c, text[++i].unicode());
+        else if (QChar::isSurrogate(c))
+            code = 0xFFFD;
+        if (code < 0x800) {
+            *p++ = static_cast<char>(0xC0 | (code >> 6));
+        } else if (code < 0x10000) {
+            *p++ = static_cast<char>(0xE0 | (code >> 12));
+            *p++ = static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+        } else {
+            *p++ = static_cast<char>(0xF0 | (code >> 18));
+            *p++ = static_cast<char>(0x80 | ((code >> 12) & 0x3F));
+            *p++ = static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+        }
+        *p++ = static_cast<char>(0x80 | (code & 0x3F));
     }
-    out.append(run, end - run);
-    out.append('"');
+    *p++ = '"';
+    out.resize(p - out.constData());
 }
 
 // ISO 8601 UTC with milliseconds; the part up to the second is formatted once a second.
-QByteArray isoTime(qint64 epochMs) {
+void appendIsoTime(QByteArray& out, qint64 epochMs) {
     static thread_local qint64 cachedSecond = -1;
     static thread_local QByteArray cachedPrefix;
     const qint64 second = epochMs / 1000;
@@ -46,7 +69,9 @@ QByteArray isoTime(qint64 epochMs) {
         cachedPrefix = QDateTime::fromSecsSinceEpoch(second, Qt::UTC).toString(Qt::ISODate).toLatin1();
         cachedPrefix.chop(1);  // the trailing 'Z'
     }
-    return cachedPrefix + '.' + QByteArray::number(epochMs % 1000).rightJustified(3, '0') + 'Z';
+    const int ms = static_cast<int>(epochMs % 1000);
+    const char fraction[] = {'.', char('0' + ms / 100), char('0' + ms / 10 % 10), char('0' + ms % 10), 'Z'};
+    out.append(cachedPrefix).append(fraction, sizeof fraction);
 }
 
 void appendValue(QByteArray& out, const QJsonValue& value) {
@@ -118,10 +143,12 @@ QJsonValue EventFields::value(QAnyStringView key) const {
 
 QByteArray ProxyEvent::toJsonLine() const {
     QByteArray out;
-    out.reserve(256);
+    out.reserve(1024);  // one allocation for a typical event, so appendString's worst-case resize stays in place
     out.append("{\"type\":");
     appendString(out, type);
-    out.append(",\"time\":\"").append(isoTime(timeMs)).append('"');
+    out.append(",\"time\":\"");
+    appendIsoTime(out, timeMs);
+    out.append('"');
     for (const EventFields::Field& f : fields.items()) {
         out.append(',');
         appendString(out, f.first);

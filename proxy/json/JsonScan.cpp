@@ -20,6 +20,7 @@ public:
         if (m_p == m_end || *m_p != '{') {
             fail(m_p == m_end ? "the body is empty, expected a JSON object" : "expected a JSON object");
         } else {
+            scan.members.reserve(16);
             scanRootObject(scan.members);
             skipSpace();
             if (!m_error && m_p != m_end)
@@ -72,14 +73,14 @@ private:
             const char* keyStart = m_p + 1;
             if (!scanString())
                 return;
-            QByteArray key(keyStart, m_p - 1 - keyStart);
+            const Span key{keyStart - m_begin, m_p - 1 - m_begin};
             if (!expect(':', "expected ':' after a member name"))
                 return;
             skipSpace();
             const char* valueStart = m_p;
             if (!scanValue(1))
                 return;
-            members.append({std::move(key), {valueStart - m_begin, m_p - m_begin}});
+            members.append({key, {valueStart - m_begin, m_p - m_begin}});
             skipSpace();
             if (m_p != m_end && *m_p == ',') {
                 ++m_p;
@@ -279,13 +280,22 @@ QJsonValue smallValue(QByteArrayView document, Span span) {
 
 Span ObjectScan::find(QByteArrayView key) const {
     for (auto it = members.crbegin(); it != members.crend(); ++it) {
-        if (it->key == key)
+        if (keyOf(*it) == key)
             return it->value;
     }
     return {};
 }
 
-ObjectScan scanObject(QByteArrayView document) { return Scanner(document).run(); }
+QByteArrayView ObjectScan::keyOf(const Member& member) const {
+    return QByteArrayView(m_document).sliced(member.key.begin, member.key.end - member.key.begin);
+}
+
+ObjectScan scanObject(const QByteArray& document) {
+    ObjectScan scan = Scanner(document).run();
+    if (scan.ok)
+        scan.m_document = document;
+    return scan;
+}
 
 std::optional<QString> stringAt(QByteArrayView document, Span span) {
     if (!span.isValid() || document[span.begin] != '"')

@@ -17,13 +17,15 @@ struct Span {
 };
 
 struct Member {
-    QByteArray key;  // raw key bytes (top-level request keys never need unescaping)
+    Span key;    // the raw key bytes, between the quotes (top-level request keys never need unescaping)
     Span value;
 };
 
 // The result of validating a JSON document whose root is an object. Request bodies are 50 KB–2 MB and on the
 // hot path: this validates the full syntax in one pass without building a DOM, and remembers where each
 // top-level value lies, so the proxy can read `model`/`stream` and rewrite `model` without a parse+serialise.
+// Keys are spans of the document, which the scan shares (implicitly, not copied), so it allocates once per scan
+// rather than once per member: every SSE event is scanned too.
 struct ObjectScan {
     bool ok = false;
     QString error;            // when !ok: what is wrong, e.g. "unterminated string"
@@ -31,9 +33,15 @@ struct ObjectScan {
     QList<Member> members;    // top-level members in document order
 
     Span find(QByteArrayView key) const;  // last occurrence wins, as in most JSON parsers
+    QByteArrayView keyOf(const Member& member) const;
+
+private:
+    friend ObjectScan scanObject(const QByteArray& document);
+    QByteArray m_document;
 };
 
-ObjectScan scanObject(QByteArrayView document);
+ObjectScan scanObject(const QByteArray& document);
+inline ObjectScan scanObject(QByteArrayView document) { return scanObject(document.toByteArray()); }
 
 // Readers for small values located by a scan. They return nullopt when the value has another type.
 std::optional<QString> stringAt(QByteArrayView document, Span span);

@@ -4,9 +4,21 @@ namespace understudy::http {
 
 namespace {
 
+// Header names are ASCII tokens, so folding bit 0x20 of letters is the whole of case-insensitivity; this runs
+// for every lookup of every request, where Qt's general comparison was a visible cost.
 bool sameName(QByteArrayView a, QByteArrayView b)
 {
-    return a.size() == b.size() && a.compare(b, Qt::CaseInsensitive) == 0;
+    if (a.size() != b.size())
+        return false;
+    for (qsizetype i = 0; i < a.size(); ++i) {
+        const char x = a[i], y = b[i];
+        if (x == y)
+            continue;
+        const char lower = static_cast<char>(x | 0x20);
+        if (lower != static_cast<char>(y | 0x20) || lower < 'a' || lower > 'z')
+            return false;
+    }
+    return true;
 }
 
 }  // namespace

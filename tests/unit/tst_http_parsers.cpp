@@ -181,6 +181,14 @@ void TestHttpParsers::headersAreCaseInsensitive()
     headers.remove("X-API-KEY");
     QVERIFY(!headers.contains("x-api-key"));
     QCOMPARE(headers.fields().size(), 1);
+
+    // Only letters fold: bytes that differ by 0x20 elsewhere are different names.
+    headers.add("a-b", "dash");
+    headers.add("a@b", "at");
+    QVERIFY(!headers.contains("a\rb"));  // '\r' is '-' without bit 0x20
+    QVERIFY(!headers.contains("a`b"));    // '`' is '@' with bit 0x20
+    QCOMPARE(headers.value("A-B"), QByteArray("dash"));
+    QCOMPARE(headers.value("A@B"), QByteArray("at"));
 }
 
 void TestHttpParsers::headersSetReplacesInPlace()

@@ -77,6 +77,16 @@ double costOf(const TokenUsage& tokens, const Price& price) {
 std::optional<Price> Pricing::priceOf(const QString& model) const {
     if (model.isEmpty())
         return std::nullopt;
+    if (const auto it = m_remembered.constFind(model); it != m_remembered.constEnd())
+        return *it;
+    if (m_remembered.size() >= 1024)  // bounded, whatever names clients send
+        m_remembered.clear();
+    const std::optional<Price> price = lookUpPrice(model);
+    m_remembered.insert(model, price);
+    return price;
+}
+
+std::optional<Price> Pricing::lookUpPrice(const QString& model) const {
     const QList<QString> overrideNames = m_overrides.keys();
     if (auto price = lookUp(overrideNames, model, [](const QString& n) { return n; },
                             [this](const QString& n) { return m_overrides.value(n); }))

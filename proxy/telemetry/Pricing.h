@@ -3,6 +3,7 @@
 #include "config/Config.h"
 #include "dialects/UsageMeter.h"
 
+#include <QHash>
 #include <QList>
 #include <QMap>
 #include <QString>
@@ -41,11 +42,16 @@ public:
     Pricing(QMap<QString, Price> overrides, QList<PriceEntry> table)
         : m_overrides(std::move(overrides)), m_table(std::move(table)) {}
 
+    // Not thread-safe (it remembers answers): each thread that prices keeps its own Pricing.
     std::optional<Price> priceOf(const QString& model) const;
 
 private:
+    std::optional<Price> lookUpPrice(const QString& model) const;
+
     QMap<QString, Price> m_overrides;
     QList<PriceEntry> m_table;
+    // Every recorded request is priced, and a lookup walks every glob of the table; a session uses few models.
+    mutable QHash<QString, std::optional<Price>> m_remembered;
 };
 
 }  // namespace understudy

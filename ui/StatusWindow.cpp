@@ -104,7 +104,8 @@ void StatusWindow::render(const Status& status) {
 }
 
 void StatusWindow::renderShown() {
-    m_headline->setText(m_shown.headline());
+    const QString back = m_shown.comebacks(nowMs());
+    m_headline->setText(back.isEmpty() ? m_shown.headline() : m_shown.headline() + QStringLiteral(". ") + back);
     if (m_shown.trayState() != m_iconState) {
         m_iconState = m_shown.trayState();
         setWindowIcon(trayIcon(m_iconState));

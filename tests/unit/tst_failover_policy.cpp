@@ -2,6 +2,8 @@
 #include "routing/FailoverPolicy.h"
 #include "routing/Health.h"
 #include "routing/ModelTraits.h"
+#include "routing/SpendGuard.h"
+#include "telemetry/Ledger.h"
 
 #include <QDateTime>
 #include <QtTest>
@@ -219,6 +221,31 @@ private Q_SLOTS:
         QFETCH(QString, model);
         QFETCH(bool, refuses);
         QCOMPARE(refusesPrefill(model), refuses);
+    }
+
+    void spendGuard_countsTheLargerOfItsOwnAndTheLedgersFigure_perLocalDay() {
+        SpendGuard guard;
+        guard.add(QStringLiteral("openrouter"), 1.5, kNow);
+        QCOMPARE(guard.spentToday(QStringLiteral("openrouter"), kNow), 1.5);
+        UsageSnapshot ledger;
+        ledger.takenMs = kNow;
+        UsageRow row;
+        row.key = QStringLiteral("openrouter");
+        row.cost = 4.0;  // includes the hours before Understudy started
+        ledger.today.append(row);
+        guard.seedFromLedger(ledger);
+        QCOMPARE(guard.spentToday(QStringLiteral("openrouter"), kNow), 4.0);
+        guard.add(QStringLiteral("openrouter"), 3.0, kNow);
+        QCOMPARE(guard.spentToday(QStringLiteral("openrouter"), kNow), 4.5);
+        ledger.takenMs = kNow - 24 * 3'600'000;  // yesterday's figures, late: ignored
+        ledger.today[0].cost = 100;
+        guard.seedFromLedger(ledger);
+        QCOMPARE(guard.spentToday(QStringLiteral("openrouter"), kNow), 4.5);
+        QVERIFY(guard.firstToday(QStringLiteral("budget:openrouter"), kNow));
+        QVERIFY(!guard.firstToday(QStringLiteral("budget:openrouter"), kNow));
+        const qint64 tomorrow = kNow + 24 * 3'600'000;
+        QCOMPARE(guard.spentToday(QStringLiteral("openrouter"), tomorrow), 0.0);
+        QVERIFY(guard.firstToday(QStringLiteral("budget:openrouter"), tomorrow));
     }
 
     void transportFailures() {

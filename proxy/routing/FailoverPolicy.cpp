@@ -65,13 +65,17 @@ std::optional<qint64> parseRfc3339Ms(QByteArrayView text) {
     return t.toMSecsSinceEpoch();
 }
 
-// A reset time as sent: RFC 3339, or unix seconds (anthropic-ratelimit-unified-reset, "resets_at").
-std::optional<qint64> parseResetTime(QByteArrayView text) {
+// A reset time as sent: RFC 3339, or unix seconds (anthropic-ratelimit-unified-reset, "resets_at"). A small
+// number is read as seconds from now: some Anthropic-compatible vendors send that in the reset headers.
+std::optional<qint64> parseResetTime(QByteArrayView text, qint64 nowMs) {
     bool ok = false;
     const qint64 seconds = text.toLongLong(&ok);
-    if (ok)
-        return seconds > 0 ? std::optional<qint64>(seconds * 1000) : std::nullopt;
-    return parseRfc3339Ms(text);
+    if (!ok)
+        return parseRfc3339Ms(text);
+    if (seconds < 0)
+        return std::nullopt;
+    constexpr qint64 kYear2001 = 1'000'000'000;
+    return seconds >= kYear2001 ? seconds * 1000 : nowMs + seconds * 1000;
 }
 
 struct Bucket {
@@ -102,7 +106,7 @@ QList<Bucket> rateLimitBuckets(const http::Headers& headers, qint64 nowMs) {
         if (name.startsWith(anthropic)) {
             const QByteArray rest = name.sliced(anthropic.size());
             if (rest.endsWith("-reset"))
-                bucket(rest.chopped(6)).resetMs = parseResetTime(h.value.trimmed());
+                bucket(rest.chopped(6)).resetMs = parseResetTime(h.value.trimmed(), nowMs);
             else if (rest.endsWith("-remaining"))
                 bucket(rest.chopped(10)).remaining = number(h.value);
             else if (rest.endsWith("-limit"))
@@ -182,7 +186,9 @@ std::optional<qint64> rateLimitResetMs(const http::Headers& headers, qint64 nowM
     for (const Bucket& b : rateLimitBuckets(headers, nowMs)) {
         if (!b.resetMs)
             continue;
-        if (!earliest || *b.resetMs < *earliest)
+        // A subscription's plan window resets in hours: it is the cooldown only when the plan says it is used up.
+        const bool planWindow = b.name.startsWith("unified");
+        if (!planWindow && (!earliest || *b.resetMs < *earliest))
             earliest = b.resetMs;
         const bool empty = (b.remaining && *b.remaining <= 0) || (planRejected && b.name == "unified");
         if (empty && (!exhausted || *b.resetMs > *exhausted))
@@ -202,7 +208,7 @@ std::optional<qint64> quotaResetMs(QByteArrayView body, qint64 nowMs) {
         return value > 100'000'000'000LL ? value : value * 1000;  // ms when it has 13 digits
     }
     if (const QRegularExpressionMatch m = at.match(text); m.hasMatch())
-        return parseResetTime(m.captured(1).toLatin1());
+        return parseResetTime(m.captured(1).toLatin1(), nowMs);
     if (const QRegularExpressionMatch m = in.match(text); m.hasMatch())
         return nowMs + static_cast<qint64>(std::ceil(m.captured(1).toDouble() * 1000));
     return std::nullopt;

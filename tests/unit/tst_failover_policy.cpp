@@ -170,6 +170,22 @@ private Q_SLOTS:
         QCOMPARE(v.coolUntilMs, std::optional<qint64>(kNow + 7'200'000));
     }
 
+    void subscriptionPlanWindow_notTheCooldownOfAPlainRateLimit() {
+        const QByteArray planReset = QByteArray::number((kNow + 5 * 3'600'000) / 1000);
+        const http::Headers h = headers({{"anthropic-ratelimit-unified-status", "allowed"},
+                                         {"anthropic-ratelimit-unified-reset", planReset.constData()},
+                                         {"retry-after", "20"}});
+        const Verdict v = classifyResponse(429, h, {}, FailoverConfig{}, kNow);
+        QVERIFY(!v.quota);
+        QCOMPARE(v.coolUntilMs, std::optional<qint64>(kNow + 20'000));
+    }
+
+    void resetHeaderInSeconds_readAsFromNow() {
+        const http::Headers h = headers({{"anthropic-ratelimit-tokens-remaining", "0"},
+                                         {"anthropic-ratelimit-tokens-reset", "30"}});
+        QCOMPARE(rateLimitResetMs(h, kNow), std::optional<qint64>(kNow + 30'000));
+    }
+
     void plainRateLimit_isNotQuota_andReadsTryAgainIn() {
         const Verdict v = classifyResponse(429, {}, R"({"error":{"code":"rate_limit_exceeded","message":"Rate limit reached. Please try again in 1.5s."}})",
                                            FailoverConfig{}, kNow);

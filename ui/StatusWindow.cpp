@@ -35,7 +35,10 @@ QGroupBox* group(const QString& title, QWidget* content) {
 QString healthText(const TargetHealth& h, qint64 now) {
     switch (stateAt(h, now)) {
     case TargetHealth::State::Healthy: return QStringLiteral("healthy");
-    case TargetHealth::State::Cooling: return QStringLiteral("cooling until %1").arg(clockTime(h.coolingUntilMs));
+    case TargetHealth::State::Cooling:
+        return QStringLiteral("cooling until %1%2").arg(clockTime(h.coolingUntilMs),
+                                                        h.quota ? QStringLiteral(" (quota)")
+                                                        : h.rateLimited ? QStringLiteral(" (rate limit)") : QString());
     case TargetHealth::State::Probing: return QStringLiteral("probing with the next request");
     }
     return {};

@@ -55,6 +55,7 @@ QJsonObject healthJson(const TargetHealth& h) {
         o.insert(QStringLiteral("reason"), h.reason);
         o.insert(QStringLiteral("consecutiveFailures"), h.consecutiveFailures);
         o.insert(QStringLiteral("quota"), h.quota);
+        o.insert(QStringLiteral("reasonKind"), reasonKind(h));
     }
     return o;
 }
@@ -144,10 +145,10 @@ void Proxy::handle(http::Request&& request, http::Connection* connection) {
     Exchange* exchange = nullptr;
     if (m_paused) {
         m_passThroughHealth = HealthBoard();
-        exchange = new Exchange({m_pool, &m_passThroughHealth, m_telemetry, &m_prefillRefusals}, firstStepsOnly(*m_config),
+        exchange = new Exchange({m_pool, &m_passThroughHealth, m_telemetry, &m_prefillRefusals, &m_clock, nullptr}, firstStepsOnly(*m_config),
                                 std::move(inbound), connection);
     } else {
-        exchange = new Exchange({m_pool, &m_health, m_telemetry, &m_prefillRefusals}, m_config, std::move(inbound), connection);
+        exchange = new Exchange({m_pool, &m_health, m_telemetry, &m_prefillRefusals, &m_clock, &m_spend}, m_config, std::move(inbound), connection);
     }
     connect(exchange, &Exchange::finished, exchange, &QObject::deleteLater);
     exchange->start();
@@ -220,6 +221,24 @@ bool Proxy::handleLocal(const http::Request& request, const ChainPrefix& target,
     return false;
 }
 
+QJsonArray Proxy::budgetsJson() const {
+    QJsonArray budgets;
+    QSet<QString> seen;
+    for (const ChainConfig& chain : m_config->chains) {
+        for (const StepConfig& step : chain.steps) {
+            if (!step.dailyBudgetUsd || seen.contains(step.provider))
+                continue;
+            seen.insert(step.provider);
+            const double spent = m_spend.spentToday(step.provider, m_clock.nowMs());
+            budgets.append(QJsonObject{{QStringLiteral("provider"), step.provider},
+                                       {QStringLiteral("dailyBudgetUsd"), *step.dailyBudgetUsd},
+                                       {QStringLiteral("spentTodayUsd"), spent},
+                                       {QStringLiteral("reached"), spent >= *step.dailyBudgetUsd}});
+        }
+    }
+    return budgets;
+}
+
 QByteArray Proxy::statusJson() const {
     const qint64 now = nowMs();
     QJsonObject chains;
@@ -231,7 +250,7 @@ QByteArray Proxy::statusJson() const {
         chains.insert(chain.id, QJsonObject{{QStringLiteral("steps"), steps}});
     }
     QJsonArray targets;
-    for (const TargetHealth& h : m_health.all(now))
+    for (const TargetHealth& h : m_health.all(m_clock.nowMs()))
         targets.append(healthJson(h));
     const Counters& c = m_telemetry->counters();
     QJsonObject servedBy;
@@ -258,6 +277,7 @@ QByteArray Proxy::statusJson() const {
                       ? QJsonValue(QJsonObject{{QStringLiteral("provider"), m_config->reroute->provider},
                                                {QStringLiteral("model"), m_config->reroute->model}})
                       : QJsonValue(QJsonValue::Null));
+    status.insert(QStringLiteral("budgets"), budgetsJson());
     status.insert(QStringLiteral("usage"), m_usage ? QJsonValue(m_usage->toJson()) : QJsonValue(QJsonValue::Null));
     const auto& last = m_telemetry->lastSwitch();
     status.insert(QStringLiteral("lastSwitch"), last ? QJsonValue(QJsonDocument::fromJson(last->toJsonLine()).object())
@@ -293,7 +313,7 @@ QByteArray Proxy::metricsText() const {
                    + QByteArray::number(it.value()) + '\n');
     out.append("# HELP understudy_target_cooling Whether a target is cooling (1) or being probed (2).\n"
                "# TYPE understudy_target_cooling gauge\n");
-    for (const TargetHealth& h : m_health.all(nowMs()))
+    for (const TargetHealth& h : m_health.all(m_clock.nowMs()))
         out.append("understudy_target_cooling{target=\"" + promLabel(h.target) + "\"} "
                    + (h.state == TargetHealth::State::Probing ? "2" : "1") + '\n');
     out.append("# HELP understudy_open_connections Client connections open now.\n"

@@ -2,12 +2,15 @@
 
 #include "config/Config.h"
 #include "http/Message.h"
+#include "routing/Clock.h"
 #include "routing/Continuation.h"
 #include "routing/Health.h"
 #include "routing/Route.h"
+#include "routing/SpendGuard.h"
 #include "telemetry/Ledger.h"
 #include "telemetry/Telemetry.h"
 
+#include <QJsonArray>
 #include <QObject>
 #include <QThread>
 
@@ -36,6 +39,8 @@ public:
     quint16 port() const;
 
     QByteArray statusJson() const;
+    // The clock cooldowns and daily budgets are read from; tests stop it (thread-safe).
+    Clock& clock() { return m_clock; }
     QByteArray metricsText() const;
 
 public Q_SLOTS:
@@ -45,7 +50,10 @@ public Q_SLOTS:
     // "Retry now": ends the target's cooldown, so the next request probes it.
     void retryNow(const QString& target);
     // The usage ledger's latest figures (queued from its thread), served as they are by /status and /metrics.
-    void setUsageSnapshot(const understudy::UsageSnapshot& snapshot) { m_usage = snapshot; }
+    void setUsageSnapshot(const understudy::UsageSnapshot& snapshot) {
+        m_usage = snapshot;
+        m_spend.seedFromLedger(snapshot);
+    }
 
 Q_SIGNALS:
     void listening(const QString& host, quint16 port);
@@ -55,11 +63,14 @@ private:
     void handle(http::Request&& request, http::Connection* connection);
     bool handleLocal(const http::Request& request, const ChainPrefix& target, http::Connection* connection);
     void listenOn(const ListenConfig& listen);
+    QJsonArray budgetsJson() const;  // per paid step's provider: budget, today's spend
 
     std::shared_ptr<const Config> m_config;
     http::Server* m_server = nullptr;
     http::UpstreamPool* m_pool = nullptr;
     HealthBoard m_health;
+    Clock m_clock;
+    SpendGuard m_spend;  // paid steps' daily budgets
     PrefillRefusals m_prefillRefusals;  // targets that answered a prefill with 400: never sent one again
     HealthBoard m_passThroughHealth;  // paused: forgets every failure, so nothing is ever skipped
     bool m_paused = false;

@@ -8,5 +8,6 @@ set(UNDERSTUDY_PROXY_SOURCES
   json/JsonScan.cpp
   security/Access.cpp
   routing/Continuation.cpp routing/Exchange.cpp routing/FailoverPolicy.cpp routing/Health.cpp routing/Route.cpp
+  routing/ModelTraits.cpp routing/SpendGuard.cpp
   telemetry/Telemetry.cpp
   telemetry/Ledger.cpp telemetry/Pricing.cpp)

@@ -11,7 +11,9 @@
 namespace understudy::ui {
 
 struct Notification {
-    enum class Kind { Failover, Recovery, AllDown, Storm, Stopped, Problem };  // Problem: a user action failed
+    // Problem: a user action failed. Quota / QuotaBack: a plan or spend limit ran out / is back. Budget: a paid
+    // step's daily budget is spent. Spending: requests now go to a paid step instead of the subscription.
+    enum class Kind { Failover, Recovery, AllDown, Storm, Stopped, Problem, Quota, QuotaBack, Budget, Spending };
     Kind kind = Kind::Failover;
     QString title;
     QString message;
@@ -21,7 +23,9 @@ struct Notification {
 // but never gets a storm:
 // - concurrent requests that fail over the same way are one switch (told once, until its source recovers);
 // - more than kStormSwitches switches within kStormWindowMs give one alert, then quiet for that window;
-// - "every target is down" is told once per chain, until the chain serves again.
+// - "every target is down" is told once per chain, until the chain serves again;
+// - a target's quota running out is told once (instead of the switch away from it), and once when it is back;
+// - a reached daily budget and a move to paid tokens are told as the proxy reports them (once a day).
 // Pure: the caller passes the time, so tests need no clock.
 class NotificationPolicy {
 public:
@@ -40,6 +44,8 @@ private:
     std::optional<Notification> failover(const ProxyEvent& event, qint64 nowMs);
     std::optional<Notification> recovery(const ProxyEvent& event, qint64 nowMs);
     std::optional<Notification> requestDone(const ProxyEvent& event);
+    std::optional<Notification> cooldown(const ProxyEvent& event);
+    std::optional<Notification> spend(const ProxyEvent& event);
     bool stormQuiet(qint64 nowMs) const;
     std::optional<Notification> shown(Notification notification) const;
 
@@ -48,6 +54,7 @@ private:
     QList<qint64> m_switchTimes;     // switches within the storm window
     std::optional<qint64> m_stormAlertMs;
     QSet<QString> m_allDownChains;
+    QSet<QString> m_quotaOut;        // targets whose quota the user has heard is used up
 };
 
 }  // namespace understudy::ui

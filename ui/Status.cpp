@@ -42,6 +42,28 @@ TargetHealth::State stateAt(const TargetHealth& health, qint64 nowMs) {
 
 QString clockTime(qint64 epochMs) { return QDateTime::fromMSecsSinceEpoch(epochMs).toString(QStringLiteral("HH:mm")); }
 
+QString displayName(const QString& target) {
+    const QString model = target.section(QLatin1Char('/'), 1);
+    for (const char* family : {"opus", "sonnet", "haiku", "mythos"}) {
+        const QString name = QString::fromLatin1(family);
+        if (model.contains(QStringLiteral("claude-") + name, Qt::CaseInsensitive))
+            return name.left(1).toUpper() + name.mid(1);
+    }
+    return model.isEmpty() ? target : model;
+}
+
+QString Status::comebacks(qint64 nowMs) const {
+    QStringList parts;
+    for (const TargetStatus& t : targets) {
+        if (stateAt(t.health, nowMs) != TargetHealth::State::Cooling)
+            continue;
+        const QString why = t.health.quota ? QStringLiteral(" (quota)")
+                          : t.health.rateLimited ? QStringLiteral(" (rate limit)") : QString();
+        parts.append(QStringLiteral("%1 back at %2%3").arg(displayName(t.health.target), clockTime(t.health.coolingUntilMs), why));
+    }
+    return parts.join(QStringLiteral("; "));
+}
+
 TrayState Status::trayState() const {
     if (!listening)
         return TrayState::Stopped;
@@ -154,6 +176,7 @@ void StatusBoard::cooled(const ProxyEvent& event) {
     h.coolingUntilMs = isoToMs(event.fields.value(QStringLiteral("until")).toString());
     h.reason = event.fields.value(QStringLiteral("reason")).toString();
     h.quota = event.fields.value(QStringLiteral("quota")).toBool();
+    h.rateLimited = event.fields.value(QStringLiteral("reasonKind")).toString() == QLatin1String("rate_limit");
     h.consecutiveFailures += 1;
 }
 

@@ -55,11 +55,15 @@ struct Status {
     TrayState trayState() const;
     // One sentence for the tooltip and the status window, e.g. "Serving zai/glm-5 (fallback) since 14:03".
     QString headline() const;
+    // When the cooling targets are back, e.g. "Opus back at 14:05 (quota)"; empty when none cools at `nowMs`.
+    QString comebacks(qint64 nowMs) const;
 };
 
 // A cooling target whose cooldown has ended is being probed by the next request.
 TargetHealth::State stateAt(const TargetHealth& health, qint64 nowMs);
 QString clockTime(qint64 epochMs);  // "14:03"
+// A target as the user calls it: "Opus" for "anthropic/claude-opus-4-6", else its model ("zai/glm-5" → "glm-5").
+QString displayName(const QString& target);
 
 // Folds what the proxy reports (its events, listen results) and what the user did (pause, retry) into a Status.
 // Pure: no widgets, no clock, so the tests drive it with plain values.

@@ -35,7 +35,10 @@ QGroupBox* group(const QString& title, QWidget* content) {
 QString healthText(const TargetHealth& h, qint64 now) {
     switch (stateAt(h, now)) {
     case TargetHealth::State::Healthy: return QStringLiteral("healthy");
-    case TargetHealth::State::Cooling: return QStringLiteral("cooling until %1").arg(clockTime(h.coolingUntilMs));
+    case TargetHealth::State::Cooling:
+        return QStringLiteral("cooling until %1%2").arg(clockTime(h.coolingUntilMs),
+                                                        h.quota ? QStringLiteral(" (quota)")
+                                                        : h.rateLimited ? QStringLiteral(" (rate limit)") : QString());
     case TargetHealth::State::Probing: return QStringLiteral("probing with the next request");
     }
     return {};
@@ -104,7 +107,8 @@ void StatusWindow::render(const Status& status) {
 }
 
 void StatusWindow::renderShown() {
-    m_headline->setText(m_shown.headline());
+    const QString back = m_shown.comebacks(nowMs());
+    m_headline->setText(back.isEmpty() ? m_shown.headline() : m_shown.headline() + QStringLiteral(". ") + back);
     if (m_shown.trayState() != m_iconState) {
         m_iconState = m_shown.trayState();
         setWindowIcon(trayIcon(m_iconState));

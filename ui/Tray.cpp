@@ -4,6 +4,7 @@
 #include "TrayIcons.h"
 
 #include <QClipboard>
+#include <QDateTime>
 #include <QGuiApplication>
 
 namespace understudy::ui {
@@ -11,9 +12,13 @@ namespace {
 
 QSystemTrayIcon::MessageIcon messageIcon(Notification::Kind kind) {
     switch (kind) {
-    case Notification::Kind::Recovery: return QSystemTrayIcon::Information;
+    case Notification::Kind::Recovery:
+    case Notification::Kind::QuotaBack: return QSystemTrayIcon::Information;
     case Notification::Kind::Failover:
     case Notification::Kind::Storm:
+    case Notification::Kind::Quota:
+    case Notification::Kind::Budget:
+    case Notification::Kind::Spending:
     case Notification::Kind::Problem: return QSystemTrayIcon::Warning;
     case Notification::Kind::AllDown:
     case Notification::Kind::Stopped: return QSystemTrayIcon::Critical;
@@ -70,7 +75,8 @@ void Tray::render(const Status& status) {
         m_state = status.trayState();
         m_icon.setIcon(trayIcon(m_state));
     }
-    m_icon.setToolTip(QStringLiteral("Understudy: ") + status.headline());
+    const QString back = status.comebacks(QDateTime::currentMSecsSinceEpoch());
+    m_icon.setToolTip(QStringLiteral("Understudy: ") + status.headline() + (back.isEmpty() ? QString() : u'\n' + back));
     m_headline->setText(status.headline());
     m_pause->setChecked(status.paused);
     m_listenUrl = status.listenUrl;

@@ -36,6 +36,7 @@ struct FailoverInt {
     const char* key;
     int FailoverConfig::*member;
     int minimum;  // timeouts and intervals must be positive: zero would fail every attempt or probe constantly
+    int maximum = std::numeric_limits<int>::max();
 };
 
 // One table drives validation and the default file, so the two cannot drift apart.
@@ -48,6 +49,7 @@ constexpr FailoverInt kFailoverInts[] = {
     {"streamIdleTimeoutMs", &FailoverConfig::streamIdleTimeoutMs, 1},
     {"totalBudgetMs", &FailoverConfig::totalBudgetMs, 1},
     {"primaryRecoveryCheckIntervalMs", &FailoverConfig::primaryRecoveryCheckIntervalMs, 1},
+    {"switchBeforeLimitPercent", &FailoverConfig::switchBeforeLimitPercent, 0, 99},
 };
 
 bool isAsciiAlphanumeric(QChar c) {
@@ -699,14 +701,25 @@ private:
         const std::optional<QJsonObject> object = this->object(f);
         if (!object)
             return step;
-        checkKeys(f.path, {"provider", "model", "prefill"});
+        checkKeys(f.path, {"provider", "model", "prefill", "dailyBudgetUsd"});
         const Field provider = field(*object, f.path, QStringLiteral("provider"));
         step.provider = requiredText(provider);
         if (!step.provider.isEmpty())
             checkReference(provider, step.provider, m_providerIds, QStringLiteral("provider"));
         step.model = modelMapping(field(*object, f.path, QStringLiteral("model")));
         step.prefill = boolean(field(*object, f.path, QStringLiteral("prefill")));
+        step.dailyBudgetUsd = dailyBudget(field(*object, f.path, QStringLiteral("dailyBudgetUsd")));
         return step;
+    }
+
+    std::optional<double> dailyBudget(const Field& f) {
+        if (!f.present())
+            return std::nullopt;
+        if (!f.value.isDouble() || f.value.toDouble() <= 0) {
+            report(f.path, expected(QStringLiteral("a positive number of US dollars a day, e.g. 5"), f.value));
+            return std::nullopt;
+        }
+        return f.value.toDouble();
     }
 
     ModelMapping modelMapping(const Field& f) {
@@ -816,7 +829,7 @@ private:
         checkKeys(f.path, allowed);
         for (const FailoverInt& setting : kFailoverInts)
             if (const std::optional<int> value =
-                    integer(field(*object, f.path, QString::fromLatin1(setting.key)), setting.minimum))
+                    integer(field(*object, f.path, QString::fromLatin1(setting.key)), setting.minimum, setting.maximum))
                 failover.*setting.member = *value;
         const Field codes = field(*object, f.path, QStringLiteral("triggerOnStatusCodes"));
         if (const std::optional<QJsonArray> array = this->array(codes)) {

@@ -48,6 +48,9 @@ struct StepConfig {
     QString provider;
     ModelMapping model;
     std::optional<bool> prefill;  // overrides the provider's
+    // Marks the step paid: once the day's spend on its provider reaches this (USD), the step is skipped until
+    // midnight (local time).
+    std::optional<double> dailyBudgetUsd;
 };
 
 struct ChainConfig {
@@ -65,6 +68,9 @@ struct FailoverConfig {
     int streamIdleTimeoutMs = 30000;
     int totalBudgetMs = 100000;
     int primaryRecoveryCheckIntervalMs = 15000;
+    // Pre-emptive switch: a success leaving less than this % of a rate-limit bucket cools the target until the
+    // bucket's reset, so the next request goes to the fallback before hitting the wall. 0: off.
+    int switchBeforeLimitPercent = 0;
 };
 
 struct RerouteConfig {

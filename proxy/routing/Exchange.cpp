@@ -3,7 +3,10 @@
 #include "config/Secrets.h"
 #include "dialects/Translation.h"
 #include "http/Connection.h"
+#include "routing/Clock.h"
 #include "routing/Health.h"
+#include "routing/SpendGuard.h"
+#include "telemetry/Pricing.h"
 #include "telemetry/Telemetry.h"
 
 #include <QDateTime>
@@ -12,12 +15,11 @@
 #include <QJsonObject>
 #include <QStringList>
 
+#include <algorithm>
 #include <limits>
 
 namespace understudy {
 namespace {
-
-qint64 nowMs() { return QDateTime::currentMSecsSinceEpoch(); }
 
 bool sameName(QByteArrayView a, QByteArrayView b) { return a.compare(b, Qt::CaseInsensitive) == 0; }
 
@@ -107,7 +109,7 @@ void Exchange::start() {
 
 void Exchange::nextTarget() {
     dropCall();
-    const qint64 now = nowMs();
+    const qint64 now = this->now();
     while (++m_index < m_plan.targets.size() && !m_budget.hasExpired()) {
         const Target& t = target();
         m_probing = false;
@@ -124,6 +126,8 @@ void Exchange::nextTarget() {
             answerTokenCountLocally();
             return;
         }
+        if (overDailyBudget(t))
+            continue;
         const HealthBoard::Admission admission = m_ctx.health->admit(t.key(), now);
         if (admission == HealthBoard::Admission::Skip) {
             const TargetHealth h = m_ctx.health->health(t.key(), now);
@@ -149,6 +153,7 @@ void Exchange::nextTarget() {
             m_ctx.telemetry->record({QStringLiteral("failover"), 0, fields});
             m_lastFailedTarget.clear();
         }
+        tellIfNowSpending(t);
         startAttempt();
         return;
     }
@@ -382,6 +387,7 @@ QByteArray Exchange::commitStream() {
     m_streamIndex = m_index;
     m_timer.stop();
     markHealthy();
+    coolBeforeLimit();
     if (m_continuing) {
         m_continuation->beginContinuation(upstreamDialect(), m_mode);
     } else {
@@ -409,7 +415,7 @@ void Exchange::onUpstreamFinished() {
         } else if (m_head.status >= 200 && m_head.status < 300) {
             serveNonStream();
         } else
-            settle(classifyResponse(m_head.status, m_head.headers, m_body, m_config->failover, nowMs()));
+            settle(classifyResponse(m_head.status, m_head.headers, m_body, m_config->failover, now()));
         break;
     case Phase::AwaitingContent: {
         Verdict v;
@@ -534,7 +540,7 @@ void Exchange::settle(const Verdict& v) {
 void Exchange::markHealthy() {
     const QString key = target().key();
     m_probing = false;
-    if (const std::optional<qint64> downFor = m_ctx.health->recordSuccess(key, nowMs())) {
+    if (const std::optional<qint64> downFor = m_ctx.health->recordSuccess(key, now())) {
         m_ctx.telemetry->counters().recoveries += 1;
         m_ctx.telemetry->record({QStringLiteral("recovery"), 0,
                                  {{QStringLiteral("target"), key},
@@ -546,13 +552,16 @@ void Exchange::markHealthy() {
 void Exchange::markFailed(const Verdict& v) {
     const QString key = target().key();
     m_probing = false;
-    const qint64 until = m_ctx.health->recordFailure(key, v, nowMs(), m_config->failover.primaryRecoveryCheckIntervalMs);
+    const qint64 until = m_ctx.health->recordFailure(key, v, now(), m_config->failover.primaryRecoveryCheckIntervalMs);
     m_ctx.telemetry->counters().failuresBy[key] += 1;
     m_ctx.telemetry->record({QStringLiteral("cooldown"), 0,
                              {{QStringLiteral("target"), key},
                               {QStringLiteral("reason"), v.reason},
                               {QStringLiteral("until"), QDateTime::fromMSecsSinceEpoch(until, Qt::UTC).toString(Qt::ISODateWithMs)},
-                              {QStringLiteral("quota"), v.quota}}});
+                              {QStringLiteral("quota"), v.quota},
+                              {QStringLiteral("reasonKind"), v.quota ? QStringLiteral("quota")
+                                                             : v.rateLimited ? QStringLiteral("rate_limit")
+                                                                             : QStringLiteral("error")}}});
     QString reason = v.reason;
     if (v.coolUntilMs)
         reason += QStringLiteral(", retry after %1").arg(clockTime(until));
@@ -576,6 +585,7 @@ void Exchange::serveNonStream() {
         m_body = std::move(body.body);
     }
     markHealthy();
+    coolBeforeLimit();
     m_phase = Phase::Done;
     if (m_client)
         m_client->respond(m_head.status, responseHeaders(m_head.headers), m_body);
@@ -677,7 +687,7 @@ void Exchange::finishAllFailed() {
     headers.set("x-understudy-attempts", QByteArray::number(m_networkAttempts));
     headers.set("x-understudy-chain", m_plan.chain.toUtf8());
     std::optional<qint64> earliest;
-    const qint64 now = nowMs();
+    const qint64 now = this->now();
     for (const Target& t : m_plan.targets) {
         const TargetHealth h = m_ctx.health->health(t.key(), now);
         if (h.state != TargetHealth::State::Healthy && h.coolingUntilMs > now && (!earliest || h.coolingUntilMs < *earliest))
@@ -739,12 +749,14 @@ void Exchange::recordRequestEvent(int status, const QString& outcome, const QStr
         fields.insert(QStringLiteral("fallbackDepth"), m_index);
     }
     m_ctx.telemetry->record({QStringLiteral("request"), 0, fields});
-    m_ctx.telemetry->recordUsage(usageRecord(status, outcome, servedBy));
+    const UsageRecord record = usageRecord(status, outcome, servedBy);
+    countSpend(record);
+    m_ctx.telemetry->recordUsage(record);
 }
 
 UsageRecord Exchange::usageRecord(int status, const QString& outcome, const QString& servedBy) const {
     UsageRecord r;
-    r.timeMs = QDateTime::currentMSecsSinceEpoch();
+    r.timeMs = now();
     r.client = m_clientName;
     for (const char* header : {"x-claude-code-session-id", "session-id", "x-session-id"}) {
         if (r.sessionId.isEmpty())
@@ -815,6 +827,81 @@ void Exchange::dropCall() {
         m_call->deleteLater();
     }
     m_call = nullptr;
+}
+
+qint64 Exchange::now() const {
+    return m_ctx.clock ? m_ctx.clock->nowMs() : QDateTime::currentMSecsSinceEpoch();
+}
+
+void Exchange::coolBeforeLimit() {
+    const std::optional<Verdict> near =
+        nearLimitVerdict(m_head.headers, m_config->failover.switchBeforeLimitPercent, now());
+    if (!near)
+        return;
+    const QString key = target().key();
+    // Switching early only helps when there is somewhere to go: never cool the last healthy target.
+    const qint64 at = now();
+    const bool elsewhere = std::any_of(m_plan.targets.cbegin(), m_plan.targets.cend(), [&](const Target& t) {
+        return t.key() != key && m_ctx.health->health(t.key(), at).state == TargetHealth::State::Healthy;
+    });
+    if (!elsewhere)
+        return;
+    const qint64 until = m_ctx.health->recordFailure(key, *near, now(), m_config->failover.primaryRecoveryCheckIntervalMs);
+    m_ctx.telemetry->record({QStringLiteral("cooldown"), 0,
+                             {{QStringLiteral("target"), key},
+                              {QStringLiteral("reason"), near->reason},
+                              {QStringLiteral("until"), QDateTime::fromMSecsSinceEpoch(until, Qt::UTC).toString(Qt::ISODateWithMs)},
+                              {QStringLiteral("quota"), false},
+                              {QStringLiteral("reasonKind"), QStringLiteral("rate_limit")},
+                              {QStringLiteral("preemptive"), true}}});
+}
+
+bool Exchange::overDailyBudget(const Target& t) {
+    if (!t.dailyBudgetUsd || !m_ctx.spend)
+        return false;
+    const QString& provider = t.provider->id;
+    const double spent = m_ctx.spend->spentToday(provider, now());
+    if (spent < *t.dailyBudgetUsd)
+        return false;
+    skipTarget(QStringLiteral("skipped: daily budget of $%1 reached").arg(QString::number(*t.dailyBudgetUsd)));
+    if (m_ctx.spend->firstToday(QStringLiteral("budget:") + provider, now()))
+        m_ctx.telemetry->record({QStringLiteral("budget"), 0,
+                                 {{QStringLiteral("provider"), provider},
+                                  {QStringLiteral("target"), t.key()},
+                                  {QStringLiteral("dailyBudgetUsd"), *t.dailyBudgetUsd},
+                                  {QStringLiteral("spentUsd"), spent},
+                                  {QStringLiteral("chain"), m_plan.chain}}});
+    return true;
+}
+
+void Exchange::tellIfNowSpending(const Target& t) {
+    if (!t.dailyBudgetUsd || !m_ctx.spend)
+        return;
+    // Only a move away from the user's subscription (their own login, auth "client") is news: a chain that
+    // starts on a paid step spends by design.
+    bool fromSubscription = false;
+    for (int i = 0; i < m_index; ++i)
+        fromSubscription = fromSubscription || m_plan.targets[i].provider->auth == AuthMode::Client;
+    if (!fromSubscription || !m_ctx.spend->firstToday(QStringLiteral("spending:") + t.provider->id, now()))
+        return;
+    m_ctx.telemetry->record({QStringLiteral("spending"), 0,
+                             {{QStringLiteral("provider"), t.provider->id},
+                              {QStringLiteral("target"), t.key()},
+                              {QStringLiteral("dailyBudgetUsd"), *t.dailyBudgetUsd},
+                              {QStringLiteral("spentUsd"), m_ctx.spend->spentToday(t.provider->id, now())},
+                              {QStringLiteral("chain"), m_plan.chain}}});
+}
+
+void Exchange::countSpend(const UsageRecord& record) {
+    if (!m_ctx.spend || record.provider.isEmpty())
+        return;
+    const bool budgeted = std::any_of(m_plan.targets.cbegin(), m_plan.targets.cend(), [&](const Target& t) {
+        return t.dailyBudgetUsd && t.provider->id == record.provider;
+    });
+    if (!budgeted)
+        return;  // the spend of providers without a budget is the ledger's business, not the hot path's
+    if (const std::optional<Price> price = Pricing(m_config->pricing, builtInPrices()).priceOf(record.model))
+        m_ctx.spend->add(record.provider, costOf(record.tokens, *price), record.timeMs);
 }
 
 void Exchange::finish() {

@@ -25,7 +25,9 @@ namespace understudy {
 namespace http {
 class Connection;
 }
+class Clock;
 class HealthBoard;
+class SpendGuard;
 class Telemetry;
 
 // What an exchange needs from the proxy that owns it (all on the proxy thread).
@@ -34,6 +36,8 @@ struct ProxyContext {
     HealthBoard* health = nullptr;
     Telemetry* telemetry = nullptr;
     PrefillRefusals* prefillRefusals = nullptr;  // learned for the proxy's life; without it, per exchange
+    const Clock* clock = nullptr;                // without it, the system clock
+    SpendGuard* spend = nullptr;                 // without it, daily budgets are not enforced
 };
 
 // One inbound model request and its attempt loop (DESIGN.md §3): try each target of the plan in order, retry
@@ -80,6 +84,12 @@ private:
     void settle(const Verdict& verdict);
     void markHealthy();
     void markFailed(const Verdict& verdict);
+    // Quota-aware extras (issue 9): cool before the rate limit, skip a paid step over budget, tell the user.
+    void coolBeforeLimit();
+    bool overDailyBudget(const Target& target);
+    void tellIfNowSpending(const Target& target);
+    void countSpend(const UsageRecord& record);
+    qint64 now() const;
     void respondLocally(int status, const QString& message);
     void recordServed(int status, const QString& breakReason);
     void serveNonStream();

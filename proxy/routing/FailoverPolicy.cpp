@@ -2,6 +2,7 @@
 
 #include <QDateTime>
 #include <QRandomGenerator>
+#include <QRegularExpression>
 
 #include <cmath>
 
@@ -29,12 +30,18 @@ bool isTooLong(int status, QByteArrayView body) {
                               "context window", "too many tokens"});
 }
 
-bool isQuota(int status, QByteArrayView body) {
+bool isQuota(int status, const http::Headers& headers, QByteArrayView body) {
     if (status == 402)
         return true;
+    if (status == 429 && headers.value("anthropic-ratelimit-unified-status").trimmed() == "rejected")
+        return true;  // a subscription plan's limit (header reported for OAuth traffic, unverified)
+    if (status == 400 || status == 403) {
+        // Anthropic refuses an empty prepaid balance with a 400; ChatGPT-plan backends a plan without the model.
+        return mentionsAny(body, {"credit balance is too low", "usage_not_included", "usage_limit_reached"});
+    }
     return status == 429
         && mentionsAny(body, {"insufficient_quota", "enforced_spend_limit", "billing", "quota", "usage limit",
-                              "weekly limit", "plan limit"});
+                              "usage_limit_reached", "weekly limit", "plan limit", "spend limit"});
 }
 
 QString statusReason(int status, bool quota) {
@@ -56,6 +63,64 @@ std::optional<qint64> parseRfc3339Ms(QByteArrayView text) {
     if (!t.isValid())
         return std::nullopt;
     return t.toMSecsSinceEpoch();
+}
+
+// A reset time as sent: RFC 3339, or unix seconds (anthropic-ratelimit-unified-reset, "resets_at"). A small
+// number is read as seconds from now: some Anthropic-compatible vendors send that in the reset headers.
+std::optional<qint64> parseResetTime(QByteArrayView text, qint64 nowMs) {
+    bool ok = false;
+    const qint64 seconds = text.toLongLong(&ok);
+    if (!ok)
+        return parseRfc3339Ms(text);
+    if (seconds < 0)
+        return std::nullopt;
+    constexpr qint64 kYear2001 = 1'000'000'000;
+    return seconds >= kYear2001 ? seconds * 1000 : nowMs + seconds * 1000;
+}
+
+struct Bucket {
+    QByteArray name;  // "tokens", "requests", "input-tokens", ...
+    std::optional<qint64> resetMs;
+    std::optional<double> remaining, limit;
+};
+
+// The rate-limit buckets that a response's headers describe, Anthropic's and OpenAI's.
+QList<Bucket> rateLimitBuckets(const http::Headers& headers, qint64 nowMs) {
+    QList<Bucket> buckets;
+    auto bucket = [&buckets](const QByteArray& name) -> Bucket& {
+        for (Bucket& b : buckets) {
+            if (b.name == name)
+                return b;
+        }
+        buckets.append({name, {}, {}, {}});
+        return buckets.last();
+    };
+    auto number = [](const QByteArray& value) -> std::optional<double> {
+        bool ok = false;
+        const double v = value.trimmed().toDouble(&ok);
+        return ok ? std::optional<double>(v) : std::nullopt;
+    };
+    static constexpr QByteArrayView anthropic("anthropic-ratelimit-");
+    for (const http::Header& h : headers.fields()) {
+        const QByteArray name = h.name.toLower();
+        if (name.startsWith(anthropic)) {
+            const QByteArray rest = name.sliced(anthropic.size());
+            if (rest.endsWith("-reset"))
+                bucket(rest.chopped(6)).resetMs = parseResetTime(h.value.trimmed(), nowMs);
+            else if (rest.endsWith("-remaining"))
+                bucket(rest.chopped(10)).remaining = number(h.value);
+            else if (rest.endsWith("-limit"))
+                bucket(rest.chopped(6)).limit = number(h.value);
+        } else if (name.startsWith("x-ratelimit-reset-")) {
+            if (const auto d = parseGoDurationMs(h.value.trimmed()))
+                bucket(name.sliced(18)).resetMs = nowMs + *d;
+        } else if (name.startsWith("x-ratelimit-remaining-")) {
+            bucket(name.sliced(22)).remaining = number(h.value);
+        } else if (name.startsWith("x-ratelimit-limit-")) {
+            bucket(name.sliced(18)).limit = number(h.value);
+        }
+    }
+    return buckets;
 }
 
 }  // namespace
@@ -117,27 +182,70 @@ std::optional<qint64> retryAfterMs(const http::Headers& headers, qint64 nowMs) {
 std::optional<qint64> rateLimitResetMs(const http::Headers& headers, qint64 nowMs) {
     std::optional<qint64> exhausted;  // latest reset among buckets with nothing remaining
     std::optional<qint64> earliest;   // earliest reset of any bucket, when none says it is empty
-    for (const http::Header& h : headers.fields()) {
-        const QByteArray name = h.name.toLower();
-        std::optional<qint64> reset;
-        QByteArray remainingName;
-        if (name.startsWith("anthropic-ratelimit-") && name.endsWith("-reset")) {
-            reset = parseRfc3339Ms(h.value.trimmed());
-            remainingName = name.chopped(6) + "-remaining";
-        } else if (name.startsWith("x-ratelimit-reset-")) {
-            if (const auto d = parseGoDurationMs(h.value.trimmed()))
-                reset = nowMs + *d;
-            remainingName = "x-ratelimit-remaining-" + name.sliced(18);
-        }
-        if (!reset)
+    const bool planRejected = headers.value("anthropic-ratelimit-unified-status").trimmed() == "rejected";
+    for (const Bucket& b : rateLimitBuckets(headers, nowMs)) {
+        if (!b.resetMs)
             continue;
-        if (!earliest || *reset < *earliest)
-            earliest = reset;
-        const QByteArray remaining = headers.value(remainingName).trimmed();
-        if (remaining == "0" && (!exhausted || *reset > *exhausted))
-            exhausted = reset;
+        // A subscription's plan window resets in hours: it is the cooldown only when the plan says it is used up.
+        const bool planWindow = b.name.startsWith("unified");
+        if (!planWindow && (!earliest || *b.resetMs < *earliest))
+            earliest = b.resetMs;
+        const bool empty = (b.remaining && *b.remaining <= 0) || (planRejected && b.name == "unified");
+        if (empty && (!exhausted || *b.resetMs > *exhausted))
+            exhausted = b.resetMs;
     }
     return exhausted ? exhausted : earliest;
+}
+
+std::optional<qint64> quotaResetMs(QByteArrayView body, qint64 nowMs) {
+    const QString text = QString::fromUtf8(body.first(std::min<qsizetype>(body.size(), 16 * 1024)));
+    static const QRegularExpression pipe(QStringLiteral(R"re(usage limit reached\|(\d{9,13}))re"),
+                                         QRegularExpression::CaseInsensitiveOption);
+    static const QRegularExpression at(QStringLiteral(R"re("resets?_at"\s*:\s*"?([0-9T:.+Z-]+)"?)re"));
+    static const QRegularExpression in(QStringLiteral(R"re("resets_in_seconds"\s*:\s*(\d+(?:\.\d+)?))re"));
+    if (const QRegularExpressionMatch m = pipe.match(text); m.hasMatch()) {
+        const qint64 value = m.captured(1).toLongLong();
+        return value > 100'000'000'000LL ? value : value * 1000;  // ms when it has 13 digits
+    }
+    if (const QRegularExpressionMatch m = at.match(text); m.hasMatch())
+        return parseResetTime(m.captured(1).toLatin1(), nowMs);
+    if (const QRegularExpressionMatch m = in.match(text); m.hasMatch())
+        return nowMs + static_cast<qint64>(std::ceil(m.captured(1).toDouble() * 1000));
+    return std::nullopt;
+}
+
+std::optional<qint64> tryAgainInMs(QByteArrayView body) {
+    static const QRegularExpression again(QStringLiteral(R"re(try again in (\d+(?:\.\d+)?)\s*(ms|s)\b)re"),
+                                          QRegularExpression::CaseInsensitiveOption);
+    const QRegularExpressionMatch m =
+        again.match(QString::fromUtf8(body.first(std::min<qsizetype>(body.size(), 16 * 1024))));
+    if (!m.hasMatch())
+        return std::nullopt;
+    const double value = m.captured(1).toDouble();
+    return static_cast<qint64>(std::ceil(m.captured(2) == QLatin1String("ms") ? value : value * 1000));
+}
+
+std::optional<Verdict> nearLimitVerdict(const http::Headers& headers, int percent, qint64 nowMs) {
+    if (percent <= 0)
+        return std::nullopt;
+    std::optional<Verdict> verdict;
+    for (const Bucket& b : rateLimitBuckets(headers, nowMs)) {
+        if (!b.remaining || !b.limit || *b.limit <= 0 || !b.resetMs || *b.resetMs <= nowMs)
+            continue;
+        if (*b.remaining * 100 >= *b.limit * percent)
+            continue;
+        if (verdict && *verdict->coolUntilMs >= *b.resetMs)
+            continue;
+        Verdict v;
+        v.kind = OutcomeClass::Failover;
+        v.rateLimited = true;
+        v.coolUntilMs = b.resetMs;
+        v.reason = QStringLiteral("%1 of %2 %3 left (under %4%), switched before the limit")
+                       .arg(static_cast<qint64>(*b.remaining)).arg(static_cast<qint64>(*b.limit))
+                       .arg(QString::fromLatin1(b.name)).arg(percent);
+        verdict = v;
+    }
+    return verdict;
 }
 
 Verdict classifyResponse(int status, const http::Headers& headers, QByteArrayView body, const FailoverConfig& config,
@@ -153,11 +261,18 @@ Verdict classifyResponse(int status, const http::Headers& headers, QByteArrayVie
         v.reason = QStringLiteral("%1 prompt too long for this model").arg(status);
         return v;
     }
-    v.quota = isQuota(status, body);
+    v.quota = isQuota(status, headers, body);
+    v.rateLimited = status == 429 && !v.quota;
     v.reason = statusReason(status, v.quota);
     v.retryAfterMs = retryAfterMs(headers, nowMs);
+    if (!v.retryAfterMs && v.rateLimited)
+        v.retryAfterMs = tryAgainInMs(body);
     if (const auto reset = rateLimitResetMs(headers, nowMs))
         v.coolUntilMs = reset;
+    if (v.quota) {
+        if (const auto reset = quotaResetMs(body, nowMs); reset && *reset > nowMs)
+            v.coolUntilMs = reset;  // the plan's own reset beats any bucket's
+    }
     if (v.retryAfterMs && (!v.coolUntilMs || nowMs + *v.retryAfterMs > *v.coolUntilMs))
         v.coolUntilMs = nowMs + *v.retryAfterMs;
     if (v.quota) {

@@ -26,6 +26,7 @@ struct Verdict {
     std::optional<qint64> retryAfterMs;    // a wait the upstream announced, relative to now
     std::optional<qint64> coolUntilMs;     // an absolute reset time the upstream announced (epoch ms)
     bool quota = false;                    // plan or spend exhausted: cool long and tell the user
+    bool rateLimited = false;              // a rate limit, hit or about to be (cools until its reset)
     bool timeout = false;                  // no answer in time (all-timeouts → 504)
 };
 
@@ -42,6 +43,17 @@ int retryDelayMs(const Verdict& verdict, int retry);
 std::optional<qint64> retryAfterMs(const http::Headers& headers, qint64 nowMs);
 // The reset time of exhausted rate-limit buckets (anthropic-ratelimit-*-reset, x-ratelimit-reset-*), epoch ms.
 std::optional<qint64> rateLimitResetMs(const http::Headers& headers, qint64 nowMs);
+// A reset time that a quota or usage-limit error names in its body (epoch ms): Claude's "usage limit reached|<unix
+// seconds>", a JSON "resets_at" / "reset_at" (unix seconds or RFC 3339) or "resets_in_seconds".
+std::optional<qint64> quotaResetMs(QByteArrayView body, qint64 nowMs);
+// A wait that a rate-limit message names in its text ("Please try again in 1.5s", "in 300ms"), in ms.
+std::optional<qint64> tryAgainInMs(QByteArrayView body);
+
+// The pre-emptive switch: a success whose rate-limit headers say that less than `percent` % of a bucket is left
+// (anthropic-ratelimit-*-remaining / -limit, x-ratelimit-remaining-* / x-ratelimit-limit-*) gives a verdict that
+// cools the target until that bucket's reset, so the next request goes to the fallback before hitting the wall.
+std::optional<Verdict> nearLimitVerdict(const http::Headers& headers, int percent, qint64 nowMs);
+
 // A Go-style duration ("1s", "6m0s", "12ms", "1h2m3.5s") in milliseconds.
 std::optional<qint64> parseGoDurationMs(QByteArrayView text);
 

@@ -11,6 +11,14 @@ QString stateName(TargetHealth::State state) {
     return {};
 }
 
+QString reasonKind(const TargetHealth& health) {
+    if (health.quota)
+        return QStringLiteral("quota");
+    if (health.rateLimited)
+        return QStringLiteral("rate_limit");
+    return QStringLiteral("error");
+}
+
 HealthBoard::Admission HealthBoard::admit(const QString& target, qint64 nowMs) {
     auto it = m_entries.find(target);
     if (it == m_entries.end() || it->health.state == TargetHealth::State::Healthy)
@@ -31,6 +39,7 @@ qint64 HealthBoard::recordFailure(const QString& target, const Verdict& verdict,
     h.consecutiveFailures += 1;
     h.reason = verdict.reason;
     h.quota = verdict.quota;
+    h.rateLimited = verdict.rateLimited;
     const qint64 backoff = qint64(recoveryIntervalMs) << std::min(h.consecutiveFailures - 1, 3);
     h.coolingUntilMs = verdict.coolUntilMs ? std::max(*verdict.coolUntilMs, nowMs) : nowMs + backoff;
     h.state = TargetHealth::State::Cooling;

@@ -20,8 +20,11 @@ struct TargetHealth {
     int consecutiveFailures = 0;
     QString reason;                 // why it is cooling
     bool quota = false;
+    bool rateLimited = false;       // a rate limit, hit or about to be
 };
 QString stateName(TargetHealth::State state);
+// Why it cools, for /status and the tray: "quota", "rate_limit" or "error".
+QString reasonKind(const TargetHealth& health);
 
 // Per-target cooldowns and recovery probes. A cooling target costs nothing: it is skipped without a
 // connection until its cooldown ends; then one request at a time probes it, and that probe's success is

@@ -1,5 +1,7 @@
 #include "routing/Route.h"
 
+#include "routing/ModelTraits.h"
+
 #include <QStringList>
 
 namespace understudy {
@@ -38,7 +40,7 @@ RoutePlan planRoute(const Config& config, const QString& chainFromPath, const QS
             return plan;
         }
         const QString model = config.reroute->model.isEmpty() ? requestedModel : config.reroute->model;
-        plan.targets.append({&*provider, model, provider->prefill});
+        plan.targets.append({&*provider, model, provider->prefill && !refusesPrefill(model), std::nullopt});
         return plan;
     }
     if (!chainFromPath.isEmpty())
@@ -59,7 +61,9 @@ RoutePlan planRoute(const Config& config, const QString& chainFromPath, const QS
         const std::optional<QString> model = step.model.apply(requestedModel);
         if (provider == config.providers.cend() || !model)
             continue;
-        plan.targets.append({&*provider, *model, step.prefill.value_or(provider->prefill)});
+        // A step's explicit "prefill" wins over the catalog; a provider's default does not.
+        const bool prefill = step.prefill.value_or(provider->prefill && !refusesPrefill(*model));
+        plan.targets.append({&*provider, *model, prefill, step.dailyBudgetUsd});
     }
     if (plan.targets.isEmpty())
         plan.error = QStringLiteral("No step of chain '%1' serves the model '%2'.").arg(plan.chain, requestedModel);

@@ -6,6 +6,8 @@
 #include <QList>
 #include <QString>
 
+#include <optional>
+
 namespace understudy {
 
 // One place a request can be served: a provider asked for a model.
@@ -13,6 +15,7 @@ struct Target {
     const ProviderConfig* provider = nullptr;  // points into the Config snapshot the exchange holds
     QString model;                             // what the provider is asked for
     bool prefill = true;
+    std::optional<double> dailyBudgetUsd;      // a paid step (see StepConfig)
 
     QString key() const { return provider->id + QLatin1Char('/') + model; }
 };

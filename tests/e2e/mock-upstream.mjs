@@ -3,7 +3,11 @@
 //
 // The first path segment names the provider and scripts it: `/<tag>/v1/messages`, `/<tag>/v1/chat/completions`,
 // `/<tag>/v1/responses`. A tag `fail529-…` answers 529 (overloaded), `fail429-…` answers 429 (rate limited,
-// no retry-after), anything else answers normally. The answer is decided from the request body, like a model:
+// no retry-after), anything else answers normally. A stream of a tag `cut<N>-…`, `stall<N>-…` or `inband<N>-…`
+// breaks after its N-th text event: the connection is cut, falls silent (left open), or carries the dialect's
+// in-band error event and ends. A conversation ending in an assistant message (a prefill) is continued the way
+// a provider does: the answer leaves out the text the prefill already holds. The answer is decided from the
+// request body, like a model:
 //   - the last turn holds tool results → a final text quoting them in order ("It is <result> and <result>.");
 //   - tools are offered                → a short text plus one `get_weather` call {city, unit} per city the first
 //                                        user message names (Paris, and London: parallel calls);
@@ -133,14 +137,44 @@ function decide(dialect, body) {
     }
   }
   if (String(body.model).includes('reasoner')) plan.reasoning = true;
+  plan.prefill = prefillOf(dialect, body);
   return plan;
+}
+
+// The text of a trailing assistant message (Anthropic and Chat), or ''.
+function prefillOf(dialect, body) {
+  if (dialect === 'openai-responses') return '';
+  const last = (body.messages ?? []).at(-1);
+  return last?.role === 'assistant' ? textOf(last.content) : '';
+}
+
+// The stream cut short as the tag says: {events, ending: 'end' | 'cut' | 'stall'}.
+function faulted(events, dialect, fault, n) {
+  const carriesText = (e) => {
+    if (dialect === 'anthropic') return e.includes('"text_delta"');
+    if (dialect === 'openai-responses') return e.includes('response.output_text.delta');
+    const data = e.startsWith('data: {') ? JSON.parse(e.slice(6)) : null;
+    return Boolean(data?.choices?.[0]?.delta?.content);
+  };
+  let seen = 0;
+  const at = events.findIndex((e) => carriesText(e) && ++seen === n);
+  const kept = events.slice(0, at + 1);
+  if (fault !== 'inband') return { events: kept, ending: fault };
+  const error = dialect === 'anthropic'
+    ? `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } })}\n\n`
+    : dialect === 'openai-chat'
+      ? `data: ${JSON.stringify({ error: { message: 'The server had an error', type: 'server_error', param: null, code: null } })}\n\n`
+      : `event: error\ndata: ${JSON.stringify({ type: 'error', code: 'server_error', message: 'The server had an error', param: null, sequence_number: 0 })}\n\n`;
+  return { events: [...kept, error], ending: 'end' };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Anthropic Messages
 
-const answerText = (plan) => (plan.kind === 'final' ? finalText(plan.results) : GREETING_DELTAS.join(''));
-const textPieces = (plan) => (plan.kind === 'text' ? GREETING_DELTAS : pieces(answerText(plan)));
+// What is left to say after a prefill: a provider continues the assistant's text, it does not repeat it.
+const afterPrefill = (plan, text) => (plan.prefill && text.startsWith(plan.prefill) ? text.slice(plan.prefill.length) : text);
+const answerText = (plan) => afterPrefill(plan, plan.kind === 'final' ? finalText(plan.results) : GREETING_DELTAS.join(''));
+const textPieces = (plan) => (plan.kind === 'text' && !plan.prefill ? GREETING_DELTAS : pieces(answerText(plan)));
 
 function anthropicBlocks(plan) {
   const blocks = plan.reasoning ? [{ type: 'thinking', thinking: REASONING, signature: SIGNATURE }] : [];
@@ -370,14 +404,21 @@ export class MockUpstream {
           : dialect === 'openai-chat' ? chatCompletion(plan, model) : responseObject(body, model, 'completed', responsesItems(plan, body));
         return send(200, json, dialect === 'anthropic' ? { 'request-id': 'req_e2eMock' } : { 'x-request-id': 'req_e2eMock' });
       }
-      const events = dialect === 'anthropic' ? anthropicStream(plan, model)
+      let events = dialect === 'anthropic' ? anthropicStream(plan, model)
         : dialect === 'openai-chat' ? chatStream(plan, model, body) : responsesStream(plan, model, body);
+      let ending = 'end';
+      const fault = /^(cut|stall|inband)(\d+)-/.exec(tag);
+      if (fault) ({ events, ending } = faulted(events, dialect, fault[1], Number(fault[2])));
       record.status = 200;
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       // One write per event, so the proxy sees a real incremental stream.
       let i = 0;
       const next = () => {
-        if (i === events.length) return res.end();
+        if (i === events.length) {
+          if (ending === 'cut') return res.destroy();
+          if (ending === 'stall') return undefined;  // silent until the proxy gives up and closes
+          return res.end();
+        }
         res.write(events[i++]);
         setImmediate(next);
       };

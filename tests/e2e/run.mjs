@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Real-client end-to-end tests (issue 3, DESIGN.md §6): the official `@anthropic-ai/sdk` and `openai` packages call
 // the real `understudy` binary in every inbound dialect × upstream dialect, streaming and not, with a tool-call
-// round trip, plus one failover per inbound dialect. The upstreams are the scripted mock of mock-upstream.mjs.
+// round trip, plus one failover per inbound dialect, plus mid-stream continuation: the primary's stream is cut,
+// stalls or carries an in-band error after some text, and the SDK still parses one complete message. The upstreams
+// are the scripted mock of mock-upstream.mjs.
 //
 //   node run.mjs --binary path/to/understudy [--only REGEX] [--verbose] [--dump]
 //
@@ -88,17 +90,38 @@ function buildConfig(mock) {
       chains[name] = { steps: [{ provider: name }, { provider: `up-${SHORT[fallback]}`, model: MODEL_OF(fallback) }] };
     }
   }
+  addContinuationChains(mock, providers, chains);
   return {
     version: 1,
     listen: { host: '127.0.0.1', port: 8790 },
     providers,
     chains,
     activeChain: 'to-anthropic',
-    failover: { connectTimeoutMs: 2000, firstTokenTimeoutMs: 5000, streamIdleTimeoutMs: 5000, totalBudgetMs: 15000 },
+    failover: { connectTimeoutMs: 2000, firstTokenTimeoutMs: 5000, streamIdleTimeoutMs: 1500, totalBudgetMs: 15000 },
   };
 }
 
 const failoverName = (inbound, stream) => `fo-${SHORT[inbound]}-${stream ? 'stream' : 'json'}`;
+
+// Continuation: a primary whose stream breaks after CUT_AFTER text events, in the client's dialect or another,
+// and a fallback that continues it.
+const BREAKS = ['cut', 'stall', 'inband'];
+const CUT_AFTER = 2;
+const CONTINUATIONS = [
+  ...['anthropic', 'openai-chat'].flatMap((inbound) => BREAKS.map((fault) => ({ inbound, primary: inbound, fault }))),
+  { inbound: 'anthropic', primary: 'anthropic', fault: 'cut', fallback: 'openai-chat' },
+  { inbound: 'openai-chat', primary: 'openai-chat', fault: 'cut', fallback: 'anthropic' },
+];
+const continuationName = (c) => `co-${SHORT[c.inbound]}-${c.fault}-to-${SHORT[c.fallback ?? c.primary]}`;
+
+function addContinuationChains(mock, providers, chains) {
+  for (const c of CONTINUATIONS) {
+    const name = continuationName(c);
+    const fallback = c.fallback ?? c.primary;
+    providers[name] = { type: c.primary, baseUrl: mock.baseUrl(`${c.fault}${CUT_AFTER}-${name}`, c.primary), apiKey: 'env:E2E_UPSTREAM_KEY' };
+    chains[name] = { steps: [{ provider: name }, { provider: `up-${SHORT[fallback]}`, model: MODEL_OF(fallback) }] };
+  }
+}
 
 class ProxyProcess {
   constructor(binary, configFile, home) {
@@ -458,8 +481,59 @@ function scenarios(ctx) {
       });
     }
   }
+  for (const c of CONTINUATIONS) list.push(continuationScenario(ctx, c));
   return list;
 }
+
+// One streamed answer whose primary breaks mid-way: the SDK must parse one complete message equal to the text the
+// model means to give, as if nothing had happened; the fallback is sent the partial answer as a prefill.
+function continuationScenario(ctx, c) {
+  const fallback = c.fallback ?? c.primary;
+  const how = { cut: 'is cut', stall: 'stalls', inband: 'sends an in-band error' }[c.fault];
+  return {
+    name: `${SDK[c.inbound]}, stream: primary (${c.primary}) ${how} after ${CUT_AFTER} text events → continued on ${fallback}`,
+    run: async () => {
+      const chain = continuationName(c);
+      const from = ctx.mock.requests.length;
+      const client = clientFor(c.inbound, ctx.port, chain);
+      const { text, messages } = await CONTINUED[c.inbound](client);
+      assert.equal(text, GREETING_DELTAS.join(''), 'one whole answer: nothing lost, nothing repeated');
+      assert.equal(messages, 1, 'one message, not two spliced together');
+      const got = ctx.mock.requests.slice(from);
+      assert.equal(got.filter((r) => r.tag.startsWith(`${c.fault}${CUT_AFTER}-`)).length, 1, 'the primary was asked once');
+      const served = got.filter((r) => r.tag === `ok-${SHORT[fallback]}`);
+      assert.equal(served.length, 1, 'the fallback continued once');
+      const prefill = served[0].body.messages.at(-1);
+      assert.equal(prefill.role, 'assistant', 'the fallback got the partial answer as a prefill');
+      assert.equal(prefill.content.map ? prefill.content.map((b) => b.text).join('') : prefill.content,
+        GREETING_DELTAS.slice(0, CUT_AFTER).join(''));
+    },
+  };
+}
+
+// The streamed answer as each SDK assembles it, and how many messages the stream held.
+const CONTINUED = {
+  anthropic: async (client) => {
+    const s = client.messages.stream({ model: 'claude-sonnet-4-6', max_tokens: 256, messages: [{ role: 'user', content: 'Say hello.' }] });
+    let messages = 0;
+    s.on('streamEvent', (e) => { if (e.type === 'message_start') ++messages; });
+    const message = await s.finalMessage();
+    assert.equal(message.stop_reason, 'end_turn');
+    assertUsage(message.usage, 'input_tokens', 'output_tokens', 'continued reply');
+    return { text: message.content.map((b) => b.text ?? '').join(''), messages };
+  },
+  'openai-chat': async (client) => {
+    const s = client.chat.completions.stream({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'Say hello.' }],
+      stream_options: { include_usage: true } });
+    let finishes = 0;  // a second message would finish twice
+    s.on('chunk', (chunk) => { if (chunk.choices[0]?.finish_reason) ++finishes; });
+    const completion = await s.finalChatCompletion();
+    assert.equal(completion.choices.length, 1);
+    assert.equal(completion.choices[0].finish_reason, 'stop');
+    assertUsage(completion.usage, 'prompt_tokens', 'completion_tokens', 'continued reply');
+    return { text: completion.choices[0].message.content, messages: finishes };
+  },
+};
 
 // ---------------------------------------------------------------------------------------------------------------
 

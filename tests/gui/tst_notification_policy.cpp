@@ -1,5 +1,6 @@
 // The notification policy alone: which events become notifications, and the storm guard, with plain times.
 #include "Notification.h"
+#include "Status.h"
 
 #include <QJsonArray>
 #include <QJsonObject>
@@ -34,6 +35,26 @@ ProxyEvent request(const QString& outcome, const QString& servedBy = {}) {
         e.fields.insert(QStringLiteral("servedBy"), servedBy);
     return e;
 }
+
+ProxyEvent cooldown(const QString& target, qint64 untilMs, bool quota, const QString& kind) {
+    return {QStringLiteral("cooldown"), 0,
+            {{QStringLiteral("target"), target},
+             {QStringLiteral("reason"), QStringLiteral("429 quota or spend limit reached")},
+             {QStringLiteral("until"), QDateTime::fromMSecsSinceEpoch(untilMs, Qt::UTC).toString(Qt::ISODateWithMs)},
+             {QStringLiteral("quota"), quota},
+             {QStringLiteral("reasonKind"), kind}}};
+}
+
+ProxyEvent spend(const QString& type) {
+    return {type, 0,
+            {{QStringLiteral("provider"), QStringLiteral("openrouter")},
+             {QStringLiteral("target"), QStringLiteral("openrouter/claude-sonnet")},
+             {QStringLiteral("dailyBudgetUsd"), 5.0},
+             {QStringLiteral("spentUsd"), 5.25}}};
+}
+
+// 14:05 local time today, as the tray shows it.
+qint64 at1405() { return QDateTime(QDate::currentDate(), QTime(14, 5)).toMSecsSinceEpoch(); }
 
 }  // namespace
 
@@ -94,6 +115,53 @@ private Q_SLOTS:
         QVERIFY(!policy.onEvent(request(QStringLiteral("all_failed")), 1));
         QVERIFY(!policy.onEvent(request(QStringLiteral("served"), QStringLiteral("a/x")), 2));
         QVERIFY(policy.onEvent(request(QStringLiteral("all_failed")), 3));
+    }
+
+    void quotaExhausted_toldOnceInsteadOfTheSwitch_andOnceWhenBack() {
+        NotificationPolicy policy;
+        const QString opus = QStringLiteral("anthropic/claude-opus-4-6");
+        const auto out = policy.onEvent(cooldown(opus, at1405(), true, "quota"), 0);
+        QVERIFY(out);
+        QCOMPARE(out->kind, Notification::Kind::Quota);
+        QCOMPARE(out->title, "Opus quota used up, back at 14:05");
+        QVERIFY(out->message.contains("429 quota or spend limit reached"));
+        QVERIFY(!policy.onEvent(failover(opus, "zai/glm-5"), 1));                       // the quota note said it
+        QVERIFY(!policy.onEvent(cooldown(opus, at1405(), true, "quota"), 2));           // told once
+        const auto back = policy.onEvent(recovery(opus), 3);
+        QVERIFY(back);
+        QCOMPARE(back->kind, Notification::Kind::QuotaBack);
+        QCOMPARE(back->title, "Opus is back");
+        QVERIFY(!policy.onEvent(recovery(opus), 4));
+        QVERIFY(policy.onEvent(cooldown(opus, at1405(), true, "quota"), 5));            // a new exhaustion is news
+    }
+
+    void rateLimitCooldown_isNoQuotaNotification() {
+        NotificationPolicy policy;
+        QVERIFY(!policy.onEvent(cooldown("a/x", at1405(), false, "rate_limit"), 0));
+        QVERIFY(policy.onEvent(failover("a/x", "b/y"), 1));  // the ordinary switch notification
+    }
+
+    void budgetAndSpending_toldAsReported() {
+        NotificationPolicy policy;
+        const auto spending = policy.onEvent(spend("spending"), 0);
+        QVERIFY(spending);
+        QCOMPARE(spending->kind, Notification::Kind::Spending);
+        QCOMPARE(spending->title, "Now spending on openrouter");
+        const auto budget = policy.onEvent(spend("budget"), 1);
+        QVERIFY(budget);
+        QCOMPARE(budget->kind, Notification::Kind::Budget);
+        QCOMPARE(budget->title, "Daily budget of $5 reached on openrouter");
+        QCOMPARE(budget->message, "$5.25 spent on openrouter today: that step is skipped until midnight.");
+    }
+
+    void status_saysWhenCoolingTargetsAreBack() {
+        StatusBoard board;
+        board.record(cooldown("anthropic/claude-opus-4-6", at1405(), true, "quota"));
+        board.record(cooldown("zai/glm-5", at1405(), false, "rate_limit"));
+        const Status& status = board.status();
+        QCOMPARE(status.comebacks(at1405() - kMinute), "Opus back at 14:05 (quota); glm-5 back at 14:05 (rate limit)");
+        QCOMPARE(status.comebacks(at1405()), QString());  // due: probed with the next request
+        QCOMPARE(displayName("bedrock/anthropic.claude-sonnet-4-6-v1:0"), "Sonnet");
     }
 
     void switchedOff_saysNothing_andDoesNotReplayLater() {

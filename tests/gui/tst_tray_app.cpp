@@ -111,6 +111,12 @@ struct App {
     }
 };
 
+// A Claude subscription's "usage limit reached" answer, naming when the limit resets.
+QByteArray usageLimitBody(qint64 resetMs) {
+    return "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\",\"message\":"
+           "\"Claude AI usage limit reached|" + QByteArray::number(resetMs / 1000) + "\"}}";
+}
+
 }  // namespace
 
 class TestTrayApp : public QObject {
@@ -279,6 +285,28 @@ private Q_SLOTS:
         app.menuEntry(QStringLiteral("Codex"))->trigger();
         QVERIFY(QGuiApplication::clipboard()->text().contains(
             QStringLiteral("base_url = \"http://127.0.0.1:%1/v1\"").arg(app.port)));
+    }
+
+    void quotaUsedUp_toldOnce_andTheTooltipSaysWhenItIsBack() {
+        MockUpstream primary, fallback, backup;
+        const qint64 reset = (QDateTime::currentMSecsSinceEpoch() / 60000 + 120) * 60000;  // in two hours
+        primary.setDefault(errorReply(429, usageLimitBody(reset)));
+        fallback.setDefault(anthropicMessage(QStringLiteral("from fallback"), QStringLiteral("fallback-model")));
+        App app(configJson(primary, fallback, backup));
+        QSignalSpy notified(&app.tray->tray(), &ui::Tray::notified);
+        QCOMPARE(ask(app.port).headers.value("x-understudy-provider"), QByteArray("fallback"));
+        QCOMPARE(ask(app.port).headers.value("x-understudy-provider"), QByteArray("fallback"));
+        QVERIFY(app.waitFor([&] { return app.tray->status().targets.value("fallback/fallback-model").served == 2; }));
+
+        const QString back = QStringLiteral("claude-test back at %1 (quota)")
+                                 .arg(QDateTime::fromMSecsSinceEpoch(reset).toString(QStringLiteral("HH:mm")));
+        QCOMPARE(notified.size(), 1);  // the quota, not also the switch
+        const auto n = notified.first().first().value<ui::Notification>();
+        QCOMPARE(n.kind, ui::Notification::Kind::Quota);
+        QVERIFY2(n.title.endsWith(back.section(QLatin1Char(' '), 1, 3)), qPrintable(n.title));
+        QVERIFY2(app.tray->tray().icon().toolTip().contains(back), qPrintable(app.tray->tray().icon().toolTip()));
+        app.tray->showStatus();
+        QVERIFY2(app.tray->statusWindow().headline().contains(back), qPrintable(app.tray->statusWindow().headline()));
     }
 };
 

@@ -16,6 +16,8 @@ public:
     quint16 port() const { return m_port; }
     bool isListening() const { return m_port != 0; }
     void reload(const QByteArray& configJson);
+    // Stops the proxy's wall clock at `epochMs` (cooldown ends, reset times, budget days); 0 lets it run.
+    void setNow(qint64 epochMs) { m_thread.proxy()->clock().setFixed(epochMs); }
 
     QList<ProxyEvent> events(const QString& type = {}) const;
     const QList<UsageRecord>& usage() const { return m_usage; }

@@ -227,7 +227,8 @@ void TestConfig::defaultConfigParses() {
     QCOMPARE(config.failover.totalBudgetMs, defaults.totalBudgetMs);
     QCOMPARE(config.failover.primaryRecoveryCheckIntervalMs, defaults.primaryRecoveryCheckIntervalMs);
     // Every failover key is written out, so the user can see what there is to tune.
-    QCOMPARE(QJsonDocument::fromJson(defaultConfigJson()).object()["failover"].toObject().size(), 9);
+    QCOMPARE(QJsonDocument::fromJson(defaultConfigJson()).object()["failover"].toObject().size(), 10);
+    QCOMPARE(config.failover.switchBeforeLimitPercent, 0);  // off unless asked for
 }
 
 void TestConfig::errorCases_data() {
@@ -389,6 +390,18 @@ void TestConfig::errorCases_data() {
     QTest::newRow("zero timeout") << "/failover" << QByteArray(R"({"connectTimeoutMs": 0})")
                                   << "$.failover.connectTimeoutMs"
                                   << "must be 1 or more, got 0";
+    QTest::newRow("switch margin over 99")
+        << "/failover" << QByteArray(R"({"switchBeforeLimitPercent": 100})") << "$.failover.switchBeforeLimitPercent"
+        << "must be between 0 and 99, got 100";
+    QTest::newRow("switch margin a fraction")
+        << "/failover" << QByteArray(R"({"switchBeforeLimitPercent": 2.5})") << "$.failover.switchBeforeLimitPercent"
+        << "expected a whole number, got 2.5";
+    QTest::newRow("daily budget zero")
+        << "/chains/main/steps/1/dailyBudgetUsd" << QByteArray("0") << "$.chains.main.steps[1].dailyBudgetUsd"
+        << "expected a positive number of US dollars a day, e.g. 5, got a number";
+    QTest::newRow("daily budget a string")
+        << "/chains/main/steps/1/dailyBudgetUsd" << QByteArray(R"("5")") << "$.chains.main.steps[1].dailyBudgetUsd"
+        << "expected a positive number of US dollars a day, e.g. 5, got a string";
     QTest::newRow("trigger code not an error")
         << "/failover" << QByteArray(R"({"triggerOnStatusCodes": [429, 200]})") << "$.failover.triggerOnStatusCodes[1]"
         << "must be between 400 and 599, got 200";

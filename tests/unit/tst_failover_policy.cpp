@@ -1,6 +1,9 @@
 // The failover policy (DESIGN.md §3) and per-target health, as pure functions of their inputs.
 #include "routing/FailoverPolicy.h"
 #include "routing/Health.h"
+#include "routing/ModelTraits.h"
+#include "routing/SpendGuard.h"
+#include "telemetry/Ledger.h"
 
 #include <QDateTime>
 #include <QtTest>
@@ -116,6 +119,149 @@ private Q_SLOTS:
         const Verdict v = classifyResponse(429, {}, R"({"error":{"type":"insufficient_quota"}})", FailoverConfig{}, kNow);
         QVERIFY(v.quota);
         QCOMPARE(v.coolUntilMs, std::optional<qint64>(kNow + 3'600'000));
+    }
+
+    void usageLimitBodies_nameTheReset_data() {
+        QTest::addColumn<int>("status");
+        QTest::addColumn<QByteArray>("body");
+        QTest::addColumn<qint64>("until");
+        const QByteArray seconds = QByteArray::number((kNow + 5 * 3'600'000) / 1000);
+        QTest::newRow("claude subscription") << 429
+            << QByteArray(R"({"type":"error","error":{"type":"rate_limit_error","message":"Claude AI usage limit reached|)" + seconds + R"("}})")
+            << kNow + 5 * 3'600'000;
+        QTest::newRow("resets_at seconds") << 429
+            << QByteArray(R"({"error":{"type":"usage_limit_reached","message":"The usage limit has been reached","resets_at":)" + seconds + "}}")
+            << kNow + 5 * 3'600'000;
+        QTest::newRow("resets_at RFC 3339") << 429
+            << QByteArray(R"({"error":{"type":"usage_limit_reached","resets_at":")" + iso(kNow + 600'000).toLatin1() + R"("}})")
+            << kNow + 600'000;
+        QTest::newRow("resets_in_seconds") << 429
+            << QByteArray(R"({"error":{"type":"usage_limit_reached","message":"limit","resets_in_seconds":1800}})")
+            << kNow + 1'800'000;
+        QTest::newRow("insufficient_quota names none") << 429
+            << QByteArray(R"({"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}})")
+            << kNow + 3'600'000;
+        QTest::newRow("credit balance too low") << 400
+            << QByteArray(R"({"type":"error","error":{"type":"invalid_request_error","message":"Your credit balance is too low to access the Anthropic API."}})")
+            << kNow + 3'600'000;
+        QTest::newRow("plan without the model") << 403
+            << QByteArray(R"({"error":{"type":"usage_not_included","message":"Upgrade your plan"}})")
+            << kNow + 3'600'000;
+    }
+
+    void usageLimitBodies_nameTheReset() {
+        QFETCH(int, status);
+        QFETCH(QByteArray, body);
+        QFETCH(qint64, until);
+        const Verdict v = classifyResponse(status, {}, body, FailoverConfig{}, kNow);
+        QCOMPARE(v.kind, OutcomeClass::Failover);
+        QVERIFY(v.quota);
+        QVERIFY(!v.rateLimited);
+        QCOMPARE(v.coolUntilMs, std::optional<qint64>(until));
+    }
+
+    void subscriptionRejectedByUnifiedHeaders_isQuota() {
+        const QByteArray reset = QByteArray::number((kNow + 7'200'000) / 1000);  // unix seconds
+        const http::Headers h = headers({{"anthropic-ratelimit-unified-status", "rejected"},
+                                         {"anthropic-ratelimit-unified-reset", reset.constData()}});
+        const Verdict v = classifyResponse(429, h, R"({"type":"error","error":{"type":"rate_limit_error","message":"This request would exceed the rate limit of your account."}})",
+                                           FailoverConfig{}, kNow);
+        QVERIFY(v.quota);
+        QCOMPARE(v.coolUntilMs, std::optional<qint64>(kNow + 7'200'000));
+    }
+
+    void subscriptionPlanWindow_notTheCooldownOfAPlainRateLimit() {
+        const QByteArray planReset = QByteArray::number((kNow + 5 * 3'600'000) / 1000);
+        const http::Headers h = headers({{"anthropic-ratelimit-unified-status", "allowed"},
+                                         {"anthropic-ratelimit-unified-reset", planReset.constData()},
+                                         {"retry-after", "20"}});
+        const Verdict v = classifyResponse(429, h, {}, FailoverConfig{}, kNow);
+        QVERIFY(!v.quota);
+        QCOMPARE(v.coolUntilMs, std::optional<qint64>(kNow + 20'000));
+    }
+
+    void resetHeaderInSeconds_readAsFromNow() {
+        const http::Headers h = headers({{"anthropic-ratelimit-tokens-remaining", "0"},
+                                         {"anthropic-ratelimit-tokens-reset", "30"}});
+        QCOMPARE(rateLimitResetMs(h, kNow), std::optional<qint64>(kNow + 30'000));
+    }
+
+    void plainRateLimit_isNotQuota_andReadsTryAgainIn() {
+        const Verdict v = classifyResponse(429, {}, R"({"error":{"code":"rate_limit_exceeded","message":"Rate limit reached. Please try again in 1.5s."}})",
+                                           FailoverConfig{}, kNow);
+        QVERIFY(!v.quota);
+        QVERIFY(v.rateLimited);
+        QCOMPARE(v.retryAfterMs, std::optional<qint64>(1500));
+        QCOMPARE(tryAgainInMs("try again in 300ms"), std::optional<qint64>(300));
+        QCOMPARE(tryAgainInMs("no hint"), std::optional<qint64>());
+    }
+
+    void nearLimit_coolsUntilTheLowBucketsReset() {
+        const QByteArray reset = iso(kNow + 45'000).toLatin1();
+        const http::Headers low = headers({{"anthropic-ratelimit-tokens-limit", "100000"},
+                                           {"anthropic-ratelimit-tokens-remaining", "4000"},
+                                           {"anthropic-ratelimit-tokens-reset", reset.constData()},
+                                           {"anthropic-ratelimit-requests-limit", "50"},
+                                           {"anthropic-ratelimit-requests-remaining", "49"}});
+        QVERIFY(!nearLimitVerdict(low, 0, kNow));  // off
+        QVERIFY(!nearLimitVerdict(low, 4, kNow));  // 4 % left is not under 4 %
+        const std::optional<Verdict> v = nearLimitVerdict(low, 5, kNow);
+        QVERIFY(v);
+        QVERIFY(v->rateLimited);
+        QVERIFY(!v->quota);
+        QCOMPARE(v->coolUntilMs, std::optional<qint64>(kNow + 45'000));
+        QVERIFY2(v->reason.contains("4000 of 100000 tokens left"), qPrintable(v->reason));
+
+        const http::Headers openai = headers({{"x-ratelimit-limit-requests", "60"}, {"x-ratelimit-remaining-requests", "1"},
+                                              {"x-ratelimit-reset-requests", "20s"}});
+        QCOMPARE(nearLimitVerdict(openai, 5, kNow)->coolUntilMs, std::optional<qint64>(kNow + 20'000));
+        QVERIFY(!nearLimitVerdict(headers({{"x-ratelimit-remaining-requests", "1"}}), 5, kNow));  // no limit: no ratio
+    }
+
+    void prefillCatalog_newerClaudeModelsRefuse_data() {
+        QTest::addColumn<QString>("model");
+        QTest::addColumn<bool>("refuses");
+        QTest::newRow("opus 4.6") << "claude-opus-4-6" << true;
+        QTest::newRow("sonnet 4.6 dated") << "claude-sonnet-4-6-20260201" << true;
+        QTest::newRow("bedrock id") << "anthropic.claude-opus-4-6-v1:0" << true;
+        QTest::newRow("vertex id") << "claude-opus-4-6@20260101" << true;
+        QTest::newRow("a 5") << "claude-opus-5" << true;
+        QTest::newRow("mythos") << "claude-mythos-preview" << true;
+        QTest::newRow("sonnet 4.5") << "claude-sonnet-4-5-20250929" << false;
+        QTest::newRow("sonnet 4 snapshot") << "claude-sonnet-4-20250514" << false;
+        QTest::newRow("3.7") << "claude-3-7-sonnet-latest" << false;
+        QTest::newRow("not claude") << "glm-5" << false;
+    }
+
+    void prefillCatalog_newerClaudeModelsRefuse() {
+        QFETCH(QString, model);
+        QFETCH(bool, refuses);
+        QCOMPARE(refusesPrefill(model), refuses);
+    }
+
+    void spendGuard_countsTheLargerOfItsOwnAndTheLedgersFigure_perLocalDay() {
+        SpendGuard guard;
+        guard.add(QStringLiteral("openrouter"), 1.5, kNow);
+        QCOMPARE(guard.spentToday(QStringLiteral("openrouter"), kNow), 1.5);
+        UsageSnapshot ledger;
+        ledger.takenMs = kNow;
+        UsageRow row;
+        row.key = QStringLiteral("openrouter");
+        row.cost = 4.0;  // includes the hours before Understudy started
+        ledger.today.append(row);
+        guard.seedFromLedger(ledger);
+        QCOMPARE(guard.spentToday(QStringLiteral("openrouter"), kNow), 4.0);
+        guard.add(QStringLiteral("openrouter"), 3.0, kNow);
+        QCOMPARE(guard.spentToday(QStringLiteral("openrouter"), kNow), 4.5);
+        ledger.takenMs = kNow - 24 * 3'600'000;  // yesterday's figures, late: ignored
+        ledger.today[0].cost = 100;
+        guard.seedFromLedger(ledger);
+        QCOMPARE(guard.spentToday(QStringLiteral("openrouter"), kNow), 4.5);
+        QVERIFY(guard.firstToday(QStringLiteral("budget:openrouter"), kNow));
+        QVERIFY(!guard.firstToday(QStringLiteral("budget:openrouter"), kNow));
+        const qint64 tomorrow = kNow + 24 * 3'600'000;
+        QCOMPARE(guard.spentToday(QStringLiteral("openrouter"), tomorrow), 0.0);
+        QVERIFY(guard.firstToday(QStringLiteral("budget:openrouter"), tomorrow));
     }
 
     void transportFailures() {

@@ -9,4 +9,5 @@ set(UNDERSTUDY_PROXY_SOURCES
   security/Access.cpp
   routing/Continuation.cpp routing/Exchange.cpp routing/FailoverPolicy.cpp routing/Health.cpp routing/Route.cpp
   telemetry/Telemetry.cpp
-  telemetry/Ledger.cpp telemetry/Pricing.cpp)
+  telemetry/Ledger.cpp telemetry/Pricing.cpp
+  config/Catalog.cpp)

@@ -1,0 +1,164 @@
+#include "config/Keychain.h"
+
+#include "config/Config.h"
+
+#include <qt6keychain/keychain.h>
+
+#include <QTimer>
+
+#include <memory>
+
+namespace understudy {
+
+const QString Keychain::kService = QStringLiteral("understudy");
+
+namespace {
+
+Keychain::Reply replyOf(const QKeychain::Job& job) {
+    using Status = Keychain::Reply::Status;
+    switch (job.error()) {
+    case QKeychain::NoError:
+        return {Status::Ok, {}, {}};
+    case QKeychain::EntryNotFound:
+        return {Status::Missing, {}, {}};
+    case QKeychain::AccessDenied:
+    case QKeychain::AccessDeniedByUser:
+        return {Status::Failed, {}, job.errorString()};
+    default:
+        // QtKeychain 0.13 reports a missing or locked Secret Service as OtherError with D-Bus's words
+        // ("Cannot autolaunch D-Bus without X11 $DISPLAY", "...was not provided by any .service files").
+        return {Status::Unreachable, {}, job.errorString()};
+    }
+}
+
+// Runs `job`; `done` gets its reply, or Unreachable when the keychain has not answered within the timeout
+// (the job is then abandoned: its late answer is ignored).
+void run(QObject* owner, int timeoutMs, QKeychain::Job* job, const QString& name, Keychain::Callback done) {
+    auto pending = std::make_shared<Keychain::Callback>(std::move(done));
+    const auto settle = [pending](Keychain::Reply reply) {
+        if (!*pending)
+            return;
+        const Keychain::Callback callback = std::exchange(*pending, nullptr);
+        callback(std::move(reply));
+    };
+    QObject::connect(job, &QKeychain::Job::finished, owner, [settle](QKeychain::Job* finished) {
+        Keychain::Reply reply = replyOf(*finished);
+        if (reply.status == Keychain::Reply::Status::Ok)
+            if (auto* read = qobject_cast<QKeychain::ReadPasswordJob*>(finished))
+                reply.value = read->binaryData();
+        settle(std::move(reply));
+    });
+    QTimer::singleShot(timeoutMs, owner, [settle, timeoutMs] {
+        settle({Keychain::Reply::Status::Unreachable, {},
+                QStringLiteral("the keychain did not answer within %1 s").arg(timeoutMs / 1000)});
+    });
+    job->setAutoDelete(true);
+    job->setKey(name);
+    job->start();
+}
+
+// Every secret reference a provider holds, with the config key that holds it.
+QList<std::pair<QString, QString>> secretReferencesOf(const ProviderConfig& p) {
+    return {{QStringLiteral("apiKey"), p.apiKey},
+            {QStringLiteral("accessKeyId"), p.accessKeyId},
+            {QStringLiteral("secretAccessKey"), p.secretAccessKey},
+            {QStringLiteral("sessionToken"), p.sessionToken},
+            {QStringLiteral("serviceAccount"), p.serviceAccount}};
+}
+
+}  // namespace
+
+Keychain::Keychain(int timeoutMs, QObject* parent) : QObject(parent), m_timeoutMs(timeoutMs) {}
+
+void Keychain::read(const QString& name, Callback done) {
+    run(this, m_timeoutMs, new QKeychain::ReadPasswordJob(kService, this), name, std::move(done));
+}
+
+void Keychain::write(const QString& name, const QByteArray& value, Callback done) {
+    auto* job = new QKeychain::WritePasswordJob(kService, this);
+    job->setBinaryData(value);
+    run(this, m_timeoutMs, job, name, std::move(done));
+}
+
+void Keychain::remove(const QString& name, Callback done) {
+    run(this, m_timeoutMs, new QKeychain::DeletePasswordJob(kService, this), name, std::move(done));
+}
+
+void Keychain::readAll(const QStringList& names, std::function<void(KeychainValues)> done) {
+    readNext(names, {}, std::move(done));
+}
+
+void Keychain::readNext(QStringList names, KeychainValues values, std::function<void(KeychainValues)> done) {
+    if (names.isEmpty()) {
+        done(std::move(values));
+        return;
+    }
+    const QString name = names.takeFirst();
+    read(name, [this, name, names, values = std::move(values), done = std::move(done)](Reply reply) mutable {
+        using Failure = KeychainValues::Failure;
+        switch (reply.status) {
+        case Reply::Status::Ok:
+            values.values.insert(name, reply.value);
+            break;
+        case Reply::Status::Missing:
+            values.unread.insert(name, {Failure::Missing, {}});
+            break;
+        case Reply::Status::Failed:
+            values.unread.insert(name, {Failure::Refused, reply.detail});
+            break;
+        case Reply::Status::Unreachable:
+            for (const QString& unreached : QStringList(names) << name)
+                values.unread.insert(unreached, {Failure::Unreachable, reply.detail});
+            names.clear();
+            break;
+        }
+        readNext(std::move(names), std::move(values), std::move(done));
+    });
+}
+
+QString Keychain::describe(const Reply& reply, const QString& name) {
+    switch (reply.status) {
+    case Reply::Status::Ok:
+        return {};
+    case Reply::Status::Missing:
+        return QStringLiteral("keychain entry '%1' does not exist").arg(name);
+    case Reply::Status::Failed:
+        return QStringLiteral("the OS keychain refused access to entry '%1' (%2)").arg(name, reply.detail);
+    case Reply::Status::Unreachable:
+        break;
+    }
+    return QStringLiteral("no OS keychain is reachable (%1). On a machine without one (a server, CI, a container), "
+                          "put the key in an environment variable and refer to it as \"env:NAME\" in the config "
+                          "instead; Understudy never stores keys in plain text")
+        .arg(reply.detail);
+}
+
+QStringList keychainEntriesOf(const Config& config) {
+    QStringList names;
+    for (const ProviderConfig& p : config.providers) {
+        for (const auto& [field, reference] : secretReferencesOf(p)) {
+            if (const QString name = keychainEntryOf(reference); !name.isEmpty())
+                names.append(name);
+        }
+    }
+    names.sort();
+    names.removeDuplicates();
+    return names;
+}
+
+QStringList keychainProblems(const Config& config, const KeychainValues& values) {
+    QStringList problems;
+    for (const ProviderConfig& p : config.providers) {
+        for (const auto& [field, reference] : secretReferencesOf(p)) {
+            if (keychainEntryOf(reference).isEmpty())
+                continue;
+            if (const SecretLookup lookup = resolveSecret(reference, QStringLiteral("provider '%1'").arg(p.id), field,
+                                                          &values);
+                !lookup.error.isEmpty())
+                problems.append(lookup.error);
+        }
+    }
+    return problems;
+}
+
+}  // namespace understudy

@@ -2,9 +2,11 @@
 
 #include "config/Config.h"
 
-#include <qt6keychain/keychain.h>
-
 #include <QTimer>
+
+#if UNDERSTUDY_HAS_QTKEYCHAIN
+#include <qt6keychain/keychain.h>
+#endif
 
 #include <memory>
 
@@ -14,6 +16,7 @@ const QString Keychain::kService = QStringLiteral("understudy");
 
 namespace {
 
+#if UNDERSTUDY_HAS_QTKEYCHAIN
 Keychain::Reply replyOf(const QKeychain::Job& job) {
     using Status = Keychain::Reply::Status;
     switch (job.error()) {
@@ -57,6 +60,17 @@ void run(QObject* owner, int timeoutMs, QKeychain::Job* job, const QString& name
     job->start();
 }
 
+#else
+// Settles `done` with the reason, later, as a real keychain call would.
+void unavailable(QObject* owner, Keychain::Callback done) {
+    QTimer::singleShot(0, owner, [done = std::move(done)] {
+        done({Keychain::Reply::Status::Unreachable, {},
+              QStringLiteral("this build of Understudy has no OS keychain support: QtKeychain was not found when it "
+                             "was built")});
+    });
+}
+#endif
+
 // Every secret reference a provider holds, with the config key that holds it.
 QList<std::pair<QString, QString>> secretReferencesOf(const ProviderConfig& p) {
     return {{QStringLiteral("apiKey"), p.apiKey},
@@ -70,6 +84,7 @@ QList<std::pair<QString, QString>> secretReferencesOf(const ProviderConfig& p) {
 
 Keychain::Keychain(int timeoutMs, QObject* parent) : QObject(parent), m_timeoutMs(timeoutMs) {}
 
+#if UNDERSTUDY_HAS_QTKEYCHAIN
 void Keychain::read(const QString& name, Callback done) {
     run(this, m_timeoutMs, new QKeychain::ReadPasswordJob(kService, this), name, std::move(done));
 }
@@ -83,6 +98,12 @@ void Keychain::write(const QString& name, const QByteArray& value, Callback done
 void Keychain::remove(const QString& name, Callback done) {
     run(this, m_timeoutMs, new QKeychain::DeletePasswordJob(kService, this), name, std::move(done));
 }
+
+#else
+void Keychain::read(const QString&, Callback done) { unavailable(this, std::move(done)); }
+void Keychain::write(const QString&, const QByteArray&, Callback done) { unavailable(this, std::move(done)); }
+void Keychain::remove(const QString&, Callback done) { unavailable(this, std::move(done)); }
+#endif
 
 void Keychain::readAll(const QStringList& names, std::function<void(KeychainValues)> done) {
     readNext(names, {}, std::move(done));

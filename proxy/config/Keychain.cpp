@@ -128,7 +128,8 @@ void Keychain::readNext(QStringList names, KeychainValues values, std::function<
             values.unread.insert(name, {Failure::Refused, reply.detail});
             break;
         case Reply::Status::Unreachable:
-            for (const QString& unreached : QStringList(names) << name)
+            names.prepend(name);
+            for (const QString& unreached : std::as_const(names))
                 values.unread.insert(unreached, {Failure::Unreachable, reply.detail});
             names.clear();
             break;

@@ -21,10 +21,6 @@ namespace {
 constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
 
-// QtKeychain cannot list a service's entries, so the names (never the values) are kept in an entry of their
-// own, one name a line. Its name starts with a dot, which `keys set` refuses.
-const QString kIndexEntry = QStringLiteral(".index");
-
 const char* const kUsage = "usage: understudy keys set NAME   (the secret is read from stdin)\n"
                            "       understudy keys list\n"
                            "       understudy keys delete NAME\n";
@@ -47,16 +43,6 @@ Keychain::Reply await(const std::function<void(Keychain::Callback)>& call) {
     if (!done)
         loop.exec();
     return result;
-}
-
-QString nameProblem(const QString& name) {
-    if (name.startsWith(QLatin1Char('.')))
-        return QStringLiteral("a name cannot start with '.' (those are Understudy's own entries)");
-    if (name != name.trimmed())
-        return QStringLiteral("a name cannot start or end with a space");
-    if (!isSecretReference(QStringLiteral("keychain:") + name))
-        return QStringLiteral("'%1' is not a usable name: use letters, digits, '-' or '_', e.g. zai").arg(name);
-    return {};
 }
 
 // Echo off while the user types or pastes the secret; restored however the read ends.
@@ -121,47 +107,25 @@ QByteArray readSecret(const QString& name) {
     return secret;
 }
 
-QStringList readIndex(Keychain& keychain, QString* error) {
-    const Keychain::Reply reply = await([&](Keychain::Callback done) { keychain.read(kIndexEntry, done); });
-    if (reply.status == Keychain::Reply::Status::Missing)
-        return {};
-    if (reply.status != Keychain::Reply::Status::Ok) {
-        *error = Keychain::describe(reply, kIndexEntry);
-        return {};
-    }
-    return QString::fromUtf8(reply.value).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
-}
-
-QString writeIndex(Keychain& keychain, QStringList names) {
-    names.sort();
-    names.removeDuplicates();
-    const Keychain::Reply reply = await([&](Keychain::Callback done) {
-        if (names.isEmpty())
-            keychain.remove(kIndexEntry, done);
-        else
-            keychain.write(kIndexEntry, names.join(QLatin1Char('\n')).toUtf8(), done);
-    });
-    const bool ok = reply.status == Keychain::Reply::Status::Ok
-        || (names.isEmpty() && reply.status == Keychain::Reply::Status::Missing);
-    return ok ? QString() : Keychain::describe(reply, kIndexEntry);
-}
-
 int setKey(Keychain& keychain, const QString& name) {
-    QString error;  // a keychain that cannot be reached says so before the user types the secret
-    const QStringList names = readIndex(keychain, &error);
-    if (!error.isEmpty())
-        return fail(kExitFailed, error);
+    // A keychain that cannot be reached says so before the user types the secret.
+    QStringList names;
+    const Keychain::Reply listed = await([&](Keychain::Callback done) {
+        keychain.listKeys([&names, done](Keychain::Reply reply, QStringList found) {
+            names = std::move(found);
+            done(std::move(reply));
+        });
+    });
+    if (listed.status != Keychain::Reply::Status::Ok)
+        return fail(kExitFailed, Keychain::describe(listed, Keychain::kIndexEntry));
     const QByteArray secret = readSecret(name);
     if (secret.isEmpty())
         return fail(kExitUsage, QStringLiteral("no secret given for '%1': pipe it in, e.g. "
                                                "understudy keys set %1 < key.txt, or type it when asked")
                                     .arg(name));
-    const Keychain::Reply stored = await([&](Keychain::Callback done) { keychain.write(name, secret, done); });
+    const Keychain::Reply stored = await([&](Keychain::Callback done) { keychain.storeKey(name, secret, done); });
     if (stored.status != Keychain::Reply::Status::Ok)
         return fail(kExitFailed, Keychain::describe(stored, name));
-    if (const QString indexError = writeIndex(keychain, names + QStringList{name}); !indexError.isEmpty())
-        return fail(kExitFailed, QStringLiteral("stored '%1', but could not add it to the list of names: %2")
-                                     .arg(name, indexError));
     std::printf("Stored '%s' in the OS keychain (service '%s'). Refer to it in the config as \"keychain:%s\"; a "
                 "running Understudy reads it when it next loads its config.\n",
                 qPrintable(name), qPrintable(Keychain::kService), qPrintable(name));
@@ -169,38 +133,26 @@ int setKey(Keychain& keychain, const QString& name) {
 }
 
 int listKeys(Keychain& keychain) {
-    QString error;
-    const QStringList names = readIndex(keychain, &error);
-    if (!error.isEmpty())
-        return fail(kExitFailed, error);
+    QStringList names;
+    const Keychain::Reply listed = await([&](Keychain::Callback done) {
+        keychain.listKeys([&names, done](Keychain::Reply reply, QStringList found) {
+            names = std::move(found);
+            done(std::move(reply));
+        });
+    });
+    if (listed.status != Keychain::Reply::Status::Ok)
+        return fail(kExitFailed, Keychain::describe(listed, Keychain::kIndexEntry));
     if (names.isEmpty())
         std::fprintf(stderr, "understudy keys: no keys stored yet (add one with: understudy keys set NAME)\n");
-    for (const QString& name : names)
+    for (const QString& name : std::as_const(names))
         std::printf("%s\n", qPrintable(name));
     return 0;
 }
 
 int deleteKey(Keychain& keychain, const QString& name) {
-    QString error;
-    QStringList names = readIndex(keychain, &error);
-    if (!error.isEmpty())
-        return fail(kExitFailed, error);
-    // The Secret Service reports deleting an entry that is not there as a success, so look first.
-    const Keychain::Reply existing = await([&](Keychain::Callback done) { keychain.read(name, done); });
-    if (existing.status == Keychain::Reply::Status::Ok) {
-        const Keychain::Reply removed = await([&](Keychain::Callback done) { keychain.remove(name, done); });
-        if (removed.status != Keychain::Reply::Status::Ok)
-            return fail(kExitFailed, Keychain::describe(removed, name));
-    } else if (existing.status != Keychain::Reply::Status::Missing) {
-        return fail(kExitFailed, Keychain::describe(existing, name));
-    }
-    // A name whose entry was removed by other means leaves the list as well.
-    if (names.removeAll(name) > 0) {
-        if (const QString indexError = writeIndex(keychain, names); !indexError.isEmpty())
-            return fail(kExitFailed, indexError);
-    }
-    if (existing.status == Keychain::Reply::Status::Missing)
-        return fail(kExitFailed, Keychain::describe(existing, name));
+    const Keychain::Reply removed = await([&](Keychain::Callback done) { keychain.deleteKey(name, done); });
+    if (removed.status != Keychain::Reply::Status::Ok)
+        return fail(kExitFailed, Keychain::describe(removed, name));
     std::printf("Deleted '%s' from the OS keychain.\n", qPrintable(name));
     return 0;
 }
@@ -220,7 +172,7 @@ int runKeysCommand(const QStringList& arguments) {
     }
     const QString name = arguments.value(1);
     if (named) {
-        if (const QString problem = nameProblem(name); !problem.isEmpty())
+        if (const QString problem = Keychain::nameProblem(name); !problem.isEmpty())
             return fail(kExitUsage, problem);
     }
     Keychain keychain;

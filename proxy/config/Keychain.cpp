@@ -13,6 +13,7 @@
 namespace understudy {
 
 const QString Keychain::kService = QStringLiteral("understudy");
+const QString Keychain::kIndexEntry = QStringLiteral(".index");
 
 namespace {
 
@@ -135,6 +136,81 @@ void Keychain::readNext(QStringList names, KeychainValues values, std::function<
             break;
         }
         readNext(std::move(names), std::move(values), std::move(done));
+    });
+}
+
+QString Keychain::nameProblem(const QString& name) {
+    if (name.startsWith(QLatin1Char('.')))
+        return QStringLiteral("a name cannot start with '.' (those are Understudy's own entries)");
+    if (name != name.trimmed())
+        return QStringLiteral("a name cannot start or end with a space");
+    if (!isSecretReference(QStringLiteral("keychain:") + name))
+        return QStringLiteral("'%1' is not a usable name: use letters, digits, '-' or '_', e.g. zai").arg(name);
+    return {};
+}
+
+// The index holds one name a line (names have no control characters). No index yet means no keys yet.
+void Keychain::listKeys(std::function<void(Reply, QStringList)> done) {
+    read(kIndexEntry, [done = std::move(done)](Reply reply) {
+        if (reply.status == Reply::Status::Missing)
+            return done({}, {});
+        const QStringList names = reply.status == Reply::Status::Ok
+            ? QString::fromUtf8(reply.value).split(QLatin1Char('\n'), Qt::SkipEmptyParts)
+            : QStringList();
+        reply.value.clear();
+        done(std::move(reply), names);
+    });
+}
+
+void Keychain::writeIndex(QStringList names, Callback done) {
+    names.sort();
+    names.removeDuplicates();
+    if (!names.isEmpty()) {
+        write(kIndexEntry, names.join(QLatin1Char('\n')).toUtf8(), std::move(done));
+        return;
+    }
+    remove(kIndexEntry, [done = std::move(done)](Reply reply) {
+        done(reply.status == Reply::Status::Missing ? Reply{} : std::move(reply));
+    });
+}
+
+void Keychain::storeKey(const QString& name, const QByteArray& value, Callback done) {
+    listKeys([this, name, value, done = std::move(done)](Reply listed, QStringList names) mutable {
+        if (listed.status != Reply::Status::Ok)
+            return done(std::move(listed));
+        write(name, value, [this, name, names, done = std::move(done)](Reply stored) mutable {
+            if (stored.status != Reply::Status::Ok)
+                return done(std::move(stored));
+            writeIndex(names << name, std::move(done));
+        });
+    });
+}
+
+void Keychain::deleteKey(const QString& name, Callback done) {
+    listKeys([this, name, done = std::move(done)](Reply listed, QStringList names) mutable {
+        if (listed.status != Reply::Status::Ok)
+            return done(std::move(listed));
+        // The Secret Service reports deleting an entry that is not there as a success, so look first.
+        read(name, [this, name, names, done = std::move(done)](Reply existing) mutable {
+            existing.value.clear();
+            auto unlist = [this, name, names, existing, done]() mutable {
+                // A name whose entry went by other means leaves the list as well.
+                if (names.removeAll(name) == 0)
+                    return done(std::move(existing));
+                writeIndex(names, [existing, done](Reply indexed) {
+                    done(indexed.status == Reply::Status::Ok ? existing : std::move(indexed));
+                });
+            };
+            if (existing.status == Reply::Status::Missing)
+                return unlist();
+            if (existing.status != Reply::Status::Ok)
+                return done(std::move(existing));
+            remove(name, [unlist, done](Reply removed) mutable {
+                if (removed.status != Reply::Status::Ok)
+                    return done(std::move(removed));
+                unlist();
+            });
+        });
     });
 }
 

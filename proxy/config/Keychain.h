@@ -38,11 +38,21 @@ public:
     // tried, so a dead keychain costs one timeout, not one per entry).
     void readAll(const QStringList& names, std::function<void(KeychainValues)> done);
 
+    // Named keys as `understudy keys` and the settings dialog manage them. QtKeychain cannot enumerate a
+    // service's entries, so the names (never the values) are also kept in an index entry of their own, kIndexEntry.
+    static const QString kIndexEntry;
+    // Why `name` cannot name a key (empty when it can): blank, control characters, or reserved (a leading '.').
+    static QString nameProblem(const QString& name);
+    void storeKey(const QString& name, const QByteArray& value, Callback done);
+    void deleteKey(const QString& name, Callback done);  // Missing when there was no such key
+    void listKeys(std::function<void(Reply, QStringList)> done);
+
     // A message for a reply that is not Ok, about entry `name`, telling the user what to do.
     static QString describe(const Reply& reply, const QString& name);
 
 private:
     void readNext(QStringList names, KeychainValues values, std::function<void(KeychainValues)> done);
+    void writeIndex(QStringList names, Callback done);
 
     int m_timeoutMs;
 };

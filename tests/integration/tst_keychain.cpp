@@ -8,6 +8,7 @@
 
 #include <QProcess>
 #include <QRegularExpression>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -18,6 +19,7 @@ class TestKeychain : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void roundTrip_setListUseDelete();
+    void terminal_secretIsNotEchoed();
     void missingEntry_namedWhenTheConfigLoads();
     void noSecretService_saysSoAndPointsToEnv();
 };
@@ -186,6 +188,34 @@ void TestKeychain::roundTrip_setListUseDelete() {
     QVERIFY(!everything.isEmpty());
     QVERIFY2(!everything.contains(QLatin1String(kZaiSecret)) && !everything.contains(QLatin1String(kRouterSecret)),
              "a secret appeared in the output or the event log");
+}
+
+void TestKeychain::terminal_secretIsNotEchoed() {
+    // `script` gives the command a terminal; whatever the terminal echoes comes back in its output.
+    const QString script = QStandardPaths::findExecutable(QStringLiteral("script"));
+    if (script.isEmpty())
+        QSKIP("script (util-linux) is not installed: no terminal to test with");
+    QTemporaryDir scratch;
+    QProcess terminal;
+    terminal.setProcessEnvironment(environment(true, scratch));
+    terminal.start(script, {QStringLiteral("-qec"), QStringLiteral(UNDERSTUDY_BINARY " keys set it-tty"),
+                            QStringLiteral("/dev/null")});
+    QString screen;
+    QObject::connect(&terminal, &QProcess::readyReadStandardOutput, &terminal,
+                     [&] { screen += QString::fromUtf8(terminal.readAllStandardOutput()); });
+    // Typed only once asked: the prompt appears after echo is off, and input typed earlier would be discarded.
+    QVERIFY2(QTest::qWaitFor([&] { return screen.contains(QStringLiteral("not shown as you type")); }, 30000),
+             qPrintable(screen));
+    terminal.write(QByteArray(kZaiSecret) + "\r");
+    QVERIFY(QTest::qWaitFor([&] { return terminal.state() == QProcess::NotRunning; }, 30000));
+    screen += QString::fromUtf8(terminal.readAllStandardOutput());
+    QCOMPARE(terminal.exitCode(), 0);
+    QVERIFY2(screen.contains(QStringLiteral("Stored 'it-tty'")), qPrintable(screen));
+    QVERIFY2(!screen.contains(QLatin1String(kZaiSecret)), "the secret was echoed");
+
+    const Run listed = runUnderstudy({"keys", "list"}, scratch);
+    QVERIFY2(lines(listed.out).contains(QStringLiteral("it-tty")), qPrintable(describe(listed)));
+    QCOMPARE(runUnderstudy({"keys", "delete", "it-tty"}, scratch).exitCode, 0);
 }
 
 void TestKeychain::missingEntry_namedWhenTheConfigLoads() {

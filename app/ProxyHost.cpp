@@ -59,13 +59,40 @@ QList<ConfigProblem> ProxyHost::start() {
         return loaded.problems;
     m_watcher = std::make_unique<ConfigWatcher>(m_options.configPath);
     connect(m_watcher.get(), &ConfigWatcher::reloaded, this, [this](std::shared_ptr<const Config> next) {
-        apply(std::move(next));
-        recordConfigEvent({{QStringLiteral("ok"), true}, {QStringLiteral("path"), m_options.configPath},
-                           {QStringLiteral("activeChain"), m_config->activeChain}});
+        applyWithKeychain(std::move(next), [this] {
+            recordConfigEvent({{QStringLiteral("ok"), true}, {QStringLiteral("path"), m_options.configPath},
+                               {QStringLiteral("activeChain"), m_config->activeChain}});
+        });
     });
     connect(m_watcher.get(), &ConfigWatcher::rejected, this, &ProxyHost::reject);
-    apply(std::make_shared<const Config>(std::move(*loaded.config)));
+    applyWithKeychain(std::make_shared<const Config>(std::move(*loaded.config)));
     return {};
+}
+
+void ProxyHost::applyWithKeychain(std::shared_ptr<const Config> config, std::function<void()> applied) {
+    const QStringList entries = keychainEntriesOf(*config);
+    const int read = ++m_keychainReads;
+    if (entries.isEmpty()) {
+        apply(std::move(config));
+        if (applied)
+            applied();
+        return;
+    }
+    m_keychain.readAll(entries, [this, read, config, applied](KeychainValues values) {
+        if (read != m_keychainReads)
+            return;
+        const QStringList problems = keychainProblems(*config, values);
+        auto withValues = std::make_shared<Config>(*config);
+        withValues->keychain = std::make_shared<const KeychainValues>(std::move(values));
+        apply(std::move(withValues));
+        if (applied)
+            applied();
+        // Steps whose key could not be read fail over at request time with the same message; saying so now
+        // lets the user fix it before a request needs it.
+        if (!problems.isEmpty())
+            recordConfigEvent({{QStringLiteral("ok"), true}, {QStringLiteral("path"), m_options.configPath},
+                               {QStringLiteral("keychain"), QJsonArray::fromStringList(problems)}});
+    });
 }
 
 void ProxyHost::apply(std::shared_ptr<const Config> config) {

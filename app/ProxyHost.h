@@ -3,6 +3,7 @@
 #include "ConfigWatcher.h"
 
 #include "Proxy.h"
+#include "config/Keychain.h"
 #include "telemetry/Ledger.h"
 
 #include <QObject>
@@ -51,6 +52,9 @@ Q_SIGNALS:
     void usageSnapshot(const understudy::UsageSnapshot& snapshot);
 
 private:
+    // Reads the keychain entries `config` refers to, then applies it and calls `applied`. The keychain answers
+    // asynchronously, so this happens here, off the request path, and the proxy only ever sees the values read.
+    void applyWithKeychain(std::shared_ptr<const Config> config, std::function<void()> applied = {});
     void apply(std::shared_ptr<const Config> config);
     void reject(const QList<ConfigProblem>& problems);
     void recordConfigEvent(EventFields fields);
@@ -60,6 +64,8 @@ private:
     ProxyThread m_thread;
     std::unique_ptr<ConfigWatcher> m_watcher;  // watches from start(), once the file surely exists
     std::shared_ptr<const Config> m_config;
+    Keychain m_keychain;
+    int m_keychainReads = 0;  // a read finishing after a newer config started its own is stale
 };
 
 }  // namespace understudy

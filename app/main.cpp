@@ -1,5 +1,7 @@
 // understudy: tray app, or --headless proxy, or --check-config. DESIGN.md §4 has the command-line contract.
 #include "Connect.h"
+#include "KeysCommand.h"
+#include "TestProviderCommand.h"
 #include "ProxyHost.h"
 #include "SingleInstance.h"
 #include "TrayApp.h"
@@ -151,6 +153,14 @@ int main(int argc, char* argv[]) {
         QCoreApplication app(argc, argv);  // no display needed; edits the client's settings file and exits
         return connect::runConnectCommand(QCoreApplication::arguments().mid(2));
     }
+    if (argc > 1 && qstrcmp(argv[1], "keys") == 0) {
+        QCoreApplication app(argc, argv);  // no display needed; QtKeychain's jobs run on its event loop
+        return runKeysCommand(QCoreApplication::arguments().mid(2));
+    }
+    if (argc > 1 && qstrcmp(argv[1], "test-provider") == 0) {
+        QCoreApplication app(argc, argv);  // no display needed; one request, then exit
+        return runTestProviderCommand(QCoreApplication::arguments().mid(2));
+    }
     QStringList arguments;
     for (int i = 0; i < argc; ++i)
         arguments.append(QString::fromLocal8Bit(argv[i]));
@@ -158,7 +168,9 @@ int main(int argc, char* argv[]) {
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
         "Understudy keeps your AI coding agent working when its model cannot answer: a local proxy that fails over "
-        "along a chain of models.\n\nAlso: understudy usage [--since DATE] [--by provider|model|client|day] [--csv]\n      understudy connect claude-code|codex|opencode [--undo] [--url URL]"));
+        "along a chain of models.\n\nAlso: understudy usage [--since DATE] [--by provider|model|client|day] [--csv]\n      understudy connect claude-code|codex|opencode [--undo] [--url URL]"
+        "\n      understudy keys set NAME | list | delete NAME"
+        "\n      understudy test-provider ID [--config FILE] [--model MODEL]"));
     const QCommandLineOption help = parser.addHelpOption();
     const QCommandLineOption version(QStringLiteral("version"), QStringLiteral("Print the version and exit."));
     const QCommandLineOption headless(QStringLiteral("headless"), QStringLiteral("Run the proxy without the tray."));

@@ -6,6 +6,9 @@
 #include <QString>
 #include <QUrl>
 
+#include "config/Secrets.h"
+
+#include <memory>
 #include <optional>
 
 namespace understudy {
@@ -98,6 +101,8 @@ struct Config {
     std::optional<RerouteConfig> reroute;
     FailoverConfig failover;
     QMap<QString, Price> pricing;    // model -> price override
+    // Not from the file: the keychain entries its secret references name, read when it was loaded (ProxyHost).
+    std::shared_ptr<const KeychainValues> keychain;
 };
 
 struct ConfigProblem {

@@ -23,6 +23,26 @@ bool isKeychainName(QStringView name) {
            std::none_of(name.begin(), name.end(), [](QChar c) { return c.category() == QChar::Other_Control; });
 }
 
+SecretLookup fromKeychain(const QString& name, const QString& subject, const KeychainValues* keychain) {
+    const QString refers = QStringLiteral("%1 refers to keychain entry '%2'").arg(subject, name);
+    if (keychain) {
+        if (const auto found = keychain->values.constFind(name); found != keychain->values.cend())
+            return {*found, {}};
+        if (const auto unread = keychain->unread.constFind(name); unread != keychain->unread.cend()) {
+            if (unread->failure == KeychainValues::Failure::Missing)
+                return {{}, QStringLiteral("%1, which does not exist; add it with: understudy keys set %2")
+                                .arg(refers, name)};
+            if (unread->failure == KeychainValues::Failure::Refused)
+                return {{}, QStringLiteral("%1, which the OS keychain refused to give (%2)").arg(refers, unread->detail)};
+            return {{}, QStringLiteral("%1, but no OS keychain is reachable (%2); on a machine without one, put "
+                                       "the key in an environment variable and refer to it as env:NAME instead")
+                            .arg(refers, unread->detail)};
+        }
+    }
+    return {{}, QStringLiteral("%1, which was not read from the OS keychain when the config was loaded")
+                    .arg(refers)};
+}
+
 }  // namespace
 
 bool isSecretReference(const QString& reference) {
@@ -33,7 +53,12 @@ bool isSecretReference(const QString& reference) {
     return false;
 }
 
-SecretLookup resolveSecret(const QString& reference, const QString& owner, const QString& field) {
+QString keychainEntryOf(const QString& reference) {
+    return reference.startsWith(kKeychainPrefix) ? reference.mid(kKeychainPrefix.size()) : QString();
+}
+
+SecretLookup resolveSecret(const QString& reference, const QString& owner, const QString& field,
+                           const KeychainValues* keychain) {
     const QString subject = owner + QStringLiteral(": ") + field;
     if (!isSecretReference(reference))
         return {{},
@@ -41,10 +66,7 @@ SecretLookup resolveSecret(const QString& reference, const QString& owner, const
                                "(the value is not shown here)")
                     .arg(subject)};
     if (reference.startsWith(kKeychainPrefix))
-        return {{},
-                QStringLiteral("%1 refers to keychain entry '%2', but this build cannot read the OS keychain yet; "
-                               "use env:NAME instead")
-                    .arg(subject, reference.mid(kKeychainPrefix.size()))};
+        return fromKeychain(keychainEntryOf(reference), subject, keychain);
     const QString name = reference.mid(kEnvPrefix.size());
     const QByteArray variable = name.toLatin1();  // isEnvironmentName admits ASCII only
     if (!qEnvironmentVariableIsSet(variable.constData()))

@@ -249,7 +249,8 @@ http::OutboundRequest Exchange::outboundFor(const Target& t, QString* error) con
         }
         break;
     case AuthMode::Key: {
-        const SecretLookup key = resolveSecret(provider.apiKey, QStringLiteral("provider '%1'").arg(provider.id));
+        const SecretLookup key = resolveSecret(provider.apiKey, QStringLiteral("provider '%1'").arg(provider.id),
+                                               QStringLiteral("apiKey"), m_config->keychain.get());
         if (!key.error.isEmpty()) {
             *error = key.error;
             return {};

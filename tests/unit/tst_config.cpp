@@ -38,7 +38,10 @@ private Q_SLOTS:
     void environmentSecretResolves();
     void unsetEnvironmentSecret();
     void emptyEnvironmentSecret();
-    void keychainSecretIsNotYetSupported();
+    void keychainSecretResolvesFromWhatWasRead();
+    void missingKeychainEntry();
+    void unreachableKeychain();
+    void keychainNotRead();
     void literalSecretIsRefusedUnechoed();
     void defaultPathIsInAppConfigLocation();
     void loadCreatesDefaultOnFirstRun();
@@ -684,11 +687,43 @@ void TestConfig::emptyEnvironmentSecret() {
                                           "UNDERSTUDY_TEST_EMPTY, which is empty"));
 }
 
-void TestConfig::keychainSecretIsNotYetSupported() {
+void TestConfig::keychainSecretResolvesFromWhatWasRead() {
+    KeychainValues keychain;
+    keychain.values.insert(QStringLiteral("zai"), QByteArray("test-keychain-value"));
+    const SecretLookup lookup = resolveSecret(QStringLiteral("keychain:zai"), QStringLiteral("provider 'zai'"),
+                                              QStringLiteral("apiKey"), &keychain);
+    QCOMPARE(lookup.error, QString());
+    QCOMPARE(lookup.value, QByteArray("test-keychain-value"));
+}
+
+void TestConfig::missingKeychainEntry() {
+    KeychainValues keychain;
+    keychain.unread.insert(QStringLiteral("zai"), {KeychainValues::Failure::Missing, {}});
+    const SecretLookup lookup = resolveSecret(QStringLiteral("keychain:zai"), QStringLiteral("provider 'zai'"),
+                                              QStringLiteral("apiKey"), &keychain);
+    QVERIFY(lookup.value.isEmpty());
+    QCOMPARE(lookup.error, QStringLiteral("provider 'zai': apiKey refers to keychain entry 'zai', which does not "
+                                          "exist; add it with: understudy keys set zai"));
+}
+
+void TestConfig::unreachableKeychain() {
+    KeychainValues keychain;
+    keychain.unread.insert(QStringLiteral("aws"), {KeychainValues::Failure::Unreachable,
+                                                   QStringLiteral("Cannot autolaunch D-Bus without X11 $DISPLAY")});
+    const SecretLookup lookup = resolveSecret(QStringLiteral("keychain:aws"), QStringLiteral("provider 'bedrock'"),
+                                              QStringLiteral("secretAccessKey"), &keychain);
+    QVERIFY(lookup.value.isEmpty());
+    QCOMPARE(lookup.error, QStringLiteral("provider 'bedrock': secretAccessKey refers to keychain entry 'aws', but no "
+                                          "OS keychain is reachable (Cannot autolaunch D-Bus without X11 $DISPLAY); "
+                                          "on a machine without one, put the key in an environment variable and "
+                                          "refer to it as env:NAME instead"));
+}
+
+void TestConfig::keychainNotRead() {
     const SecretLookup lookup = resolveSecret(QStringLiteral("keychain:zai"), QStringLiteral("provider 'zai'"));
     QVERIFY(lookup.value.isEmpty());
-    QCOMPARE(lookup.error, QStringLiteral("provider 'zai': apiKey refers to keychain entry 'zai', but this build "
-                                          "cannot read the OS keychain yet; use env:NAME instead"));
+    QCOMPARE(lookup.error, QStringLiteral("provider 'zai': apiKey refers to keychain entry 'zai', which was not read "
+                                          "from the OS keychain when the config was loaded"));
 }
 
 void TestConfig::literalSecretIsRefusedUnechoed() {

@@ -233,6 +233,7 @@ void StreamTranscoder::readChunk(const aws::EventMessage& message, QList<http::S
         return;
     }
     out.append(sseEvent(name->toUtf8(), *decoded));
+    m_ended = *name == u"error";  // an Anthropic error event ends the stream, as it does from Anthropic
 }
 
 void StreamTranscoder::emitError(const QByteArray& type, const QString& message, QList<http::SseEvent>& out) {

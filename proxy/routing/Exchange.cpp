@@ -312,8 +312,10 @@ void Exchange::onHead(const http::ResponseHead& head) {
     m_head = head;
     const bool success = head.status >= 200 && head.status < 300;
     m_bedrockStream.reset();
-    if (success && bedrock::isEventStream(head.headers))
-        m_bedrockStream.emplace();  // AWS event-stream frames carrying Anthropic stream events
+    if (success && bedrock::isEventStream(head.headers)) {
+        m_bedrockStream.emplace();  // AWS event-stream frames carrying Anthropic stream events, served as SSE
+        m_head.headers.set("Content-Type", "text/event-stream");
+    }
     const bool eventStream = head.headers.value("content-type").contains("text/event-stream") || m_bedrockStream;
     m_phase = success && eventStream ? Phase::AwaitingContent : Phase::ReadingBody;
 }

@@ -114,7 +114,10 @@ QString modelId(const QString& model, const QString& region) {
 }
 
 QByteArray invokeBody(const QByteArray& anthropicBody, QByteArrayView betaHeader) {
-    const json::ObjectScan scan = json::scanObject(anthropicBody);
+    return invokeBody(anthropicBody, json::scanObject(anthropicBody), betaHeader);
+}
+
+QByteArray invokeBody(const QByteArray& anthropicBody, const json::ObjectScan& scan, QByteArrayView betaHeader) {
     const QByteArray betas = scan.find("anthropic_beta").isValid() ? QByteArray() : betaArray(betaHeader);
     QByteArray out;
     out.reserve(anthropicBody.size() + 64 + betas.size());
@@ -152,7 +155,10 @@ QString prepare(const ProviderConfig& provider, const QString& model, http::Outb
     if (!error.isEmpty())
         return error;
 
-    const bool stream = json::boolAt(out.body, json::scanObject(out.body).find("stream")).value_or(false);
+    const json::ObjectScan scan = json::scanObject(out.body);  // once: bodies reach megabytes
+    if (!scan.ok)
+        return QStringLiteral("skipped: %1: the request body is not a JSON object (%2)").arg(owner, scan.error);
+    const bool stream = json::boolAt(out.body, scan.find("stream")).value_or(false);
     QUrl url = provider.endpoint.isEmpty()
         ? QUrl(QStringLiteral("https://bedrock-runtime.%1.amazonaws.com").arg(provider.region))
         : QUrl(provider.endpoint);
@@ -168,7 +174,7 @@ QString prepare(const ProviderConfig& provider, const QString& model, http::Outb
     aws::SigningRequest signing;
     signing.method = "POST";
     signing.path = url.path(QUrl::FullyEncoded).toLatin1();  // exactly what the request line will carry
-    signing.body = invokeBody(out.body, out.headers.value("anthropic-beta"));
+    signing.body = invokeBody(out.body, scan, out.headers.value("anthropic-beta"));
     http::Headers& h = signing.headers;
     h.set("Accept", stream ? "application/vnd.amazon.eventstream" : "application/json");
     h.set("Accept-Encoding", "identity");

@@ -3,6 +3,7 @@
 #include "config/Config.h"
 #include "http/SseReader.h"
 #include "http/Upstream.h"
+#include "json/JsonScan.h"
 #include "providers/EventStream.h"
 
 #include <QDateTime>
@@ -22,6 +23,7 @@ QString modelId(const QString& model, const QString& region);
 // accepts as an "anthropic_beta" array (Bedrock rejects a request naming any other beta). The members are
 // copied as bytes, not parsed: bodies reach megabytes.
 QByteArray invokeBody(const QByteArray& anthropicBody, QByteArrayView betaHeader);
+QByteArray invokeBody(const QByteArray& anthropicBody, const json::ObjectScan& scan, QByteArrayView betaHeader);
 
 // Turns the Anthropic Messages request the Exchange built into a SigV4-signed InvokeModel call (or
 // InvokeModelWithResponseStream when the body asks for a stream): URL, body, headers, Authorization. Returns a

@@ -27,6 +27,7 @@ private Q_SLOTS:
     void anthropicNonStream_failsOverFrom429ToBedrock();
     void chatClient_streamsThroughBedrock();
     void throttlingFrameBeforeContent_failsOverToNextStep();
+    void streamErrorFrameAfterContent_continuedOnNextStep();
     void wrongSecret_isRefusedByTheSignatureCheck();
 };
 
@@ -140,6 +141,34 @@ QString anthropicStreamText(const QByteArray& body) {
     return text;
 }
 
+// The first `count` frames of a captured-shape stream.
+QByteArray firstFrames(const QByteArray& stream, int count) {
+    qsizetype end = 0;
+    for (int i = 0; i < count; ++i)
+        end += qsizetype(qFromBigEndian<quint32>(stream.constData() + end));
+    return stream.left(end);
+}
+
+QByteArray exceptionFrame(const QByteArray& name, const QByteArray& message) {
+    aws::EventMessage m;
+    m.headers = {aws::EventHeader::string(":exception-type", name),
+                 aws::EventHeader::string(":content-type", "application/json"),
+                 aws::EventHeader::string(":message-type", "exception")};
+    m.payload = QJsonDocument(QJsonObject{{"message", QString::fromUtf8(message)}}).toJson(QJsonDocument::Compact);
+    return aws::encodeEventMessage(m);
+}
+
+// The text of a request's trailing assistant message (a continuation's prefill), or empty.
+QString prefillOf(const http::Request& request) {
+    const QJsonObject last = QJsonDocument::fromJson(request.body).object().value("messages").toArray().last().toObject();
+    if (last.value("role") != "assistant")
+        return {};
+    QString text;
+    for (const QJsonValue& block : last.value("content").toArray())
+        text += block.toObject().value("text").toString();
+    return last.value("content").isString() ? last.value("content").toString() : text;
+}
+
 const QByteArray kBedrockPath = "/model/us.anthropic.claude-sonnet-4-5-20250929-v1%3A0/invoke-with-response-stream";
 
 }  // namespace
@@ -251,9 +280,7 @@ void TestBedrockFailover::throttlingFrameBeforeContent_failsOverToNextStep() {
     SignatureCheck check;
     bedrock.setGate(std::ref(check));
     // Bedrock accepts the stream (HTTP 200), sends message_start, then a throttlingException frame.
-    const QByteArray stream = testData("bedrock-stream.bin");
-    const QByteArray firstFrame = stream.left(qsizetype(qFromBigEndian<quint32>(stream.constData())));
-    bedrock.setDefault(eventStreamReply(firstFrame + testData("throttling.bin")));
+    bedrock.setDefault(eventStreamReply(firstFrames(testData("bedrock-stream.bin"), 1) + testData("throttling.bin")));
     last.setDefault(anthropicStream({QStringLiteral("from the last step")}, QStringLiteral("last-model")));
     ProxyUnderTest proxy(config(primary.baseUrl(), bedrock.baseUrl(), last.baseUrl()));
 
@@ -271,6 +298,33 @@ void TestBedrockFailover::throttlingFrameBeforeContent_failsOverToNextStep() {
     QCOMPARE(failover.fields.value("from").toString(), QStringLiteral("aws/claude-sonnet-4-5"));
     QCOMPARE(failover.fields.value("to").toString(), QStringLiteral("last/last-model"));
     QVERIFY2(failover.fields.value("reason").toString().contains("rate_limit_error"),
+             qPrintable(failover.fields.value("reason").toString()));
+}
+
+void TestBedrockFailover::streamErrorFrameAfterContent_continuedOnNextStep() {
+    MockUpstream primary, bedrock, last;
+    primary.setDefault(rateLimited());
+    SignatureCheck check;
+    bedrock.setGate(std::ref(check));
+    // "Hello" reaches the client, then Bedrock's stream fails in band.
+    bedrock.setDefault(eventStreamReply(firstFrames(testData("bedrock-stream.bin"), 3) +
+                                        exceptionFrame("modelStreamErrorException", "Model stream error")));
+    last.setDefault(anthropicStream({QStringLiteral(" there"), QStringLiteral("!")}, QStringLiteral("last-model")));
+    ProxyUnderTest proxy(config(primary.baseUrl(), bedrock.baseUrl(), last.baseUrl()));
+
+    const ClientResponse r = request(proxy.port(), "POST", "/v1/messages", messagesBody("claude-sonnet-4-5", true),
+                                     anthropicHeaders());
+    QCOMPARE(r.status, 200);
+    QCOMPARE(anthropicStreamText(r.body), QStringLiteral("Hello there!"));  // one whole answer
+    QCOMPARE(r.body.count("event: message_start"), 1);
+    QCOMPARE(r.body.count("event: message_stop"), 1);
+    QVERIFY(!r.body.contains("event: error"));
+    QCOMPARE(prefillOf(last.requests().first()), QStringLiteral("Hello"));
+    QVERIFY(proxy.waitForEvents("failover", 2));
+    const ProxyEvent failover = proxy.events("failover").last();
+    QCOMPARE(failover.fields.value("from").toString(), QStringLiteral("aws/claude-sonnet-4-5"));
+    QCOMPARE(failover.fields.value("continued").toBool(), true);
+    QVERIFY2(failover.fields.value("reason").toString().contains("api_error"),
              qPrintable(failover.fields.value("reason").toString()));
 }
 

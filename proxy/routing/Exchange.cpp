@@ -316,7 +316,7 @@ void Exchange::onHead(const http::ResponseHead& head) {
         m_bedrockStream.emplace();  // AWS event-stream frames carrying Anthropic stream events, served as SSE
         m_head.headers.set("Content-Type", "text/event-stream");
     }
-    const bool eventStream = head.headers.value("content-type").contains("text/event-stream") || m_bedrockStream;
+    const bool eventStream = m_head.headers.value("content-type").contains("text/event-stream");
     m_phase = success && eventStream ? Phase::AwaitingContent : Phase::ReadingBody;
 }
 

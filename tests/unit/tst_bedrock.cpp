@@ -22,6 +22,7 @@ private Q_SLOTS:
     void signedRequestMatchesTheIndependentReference();
     void nonStreamingRequestGoesToInvoke();
     void endpointOverrideKeepsItsHostAndPort();
+    void arnModelIdIsOnePathSegment();
     void missingSecretOrUnknownModelIsAnError();
     void streamBecomesAnthropicEvents();
     void exceptionFrameBecomesAnErrorEvent();
@@ -146,6 +147,14 @@ void TestBedrock::endpointOverrideKeepsItsHostAndPort() {
     QCOMPARE(bedrock::prepare(p, QStringLiteral("anthropic.claude-3-7-sonnet-20250219-v1:0"), out), QString());
     QCOMPARE(out.url.toString(QUrl::FullyEncoded),
              "http://127.0.0.1:4567/prefix/model/anthropic.claude-3-7-sonnet-20250219-v1%3A0/invoke-with-response-stream");
+}
+
+void TestBedrock::arnModelIdIsOnePathSegment() {
+    http::OutboundRequest out = messagesRequest(false);
+    const QString arn = QStringLiteral("arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123");
+    QCOMPARE(bedrock::prepare(provider(), arn, out), QString());
+    QCOMPARE(out.url.path(QUrl::FullyEncoded),
+             "/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Aapplication-inference-profile%2Fabc123/invoke");
 }
 
 void TestBedrock::missingSecretOrUnknownModelIsAnError() {

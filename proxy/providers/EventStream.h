@@ -30,7 +30,8 @@ struct EventMessage {
 };
 
 // The bytes of one message: prelude (total length, headers length, CRC32 of both), headers, payload, CRC32 of
-// everything before it. All integers big-endian.
+// everything before it. All integers big-endian. Header names are at most 255 bytes and values 65535, as the
+// format allows (what the decoder reads always fits).
 QByteArray encodeEventMessage(const EventMessage& message);
 
 // Incremental decoder of an event stream: feed it the body as it arrives, split anywhere. Both CRCs are

@@ -272,7 +272,8 @@ QStringList providerKeys(ProviderType type) {
     case ProviderType::Anthropic:
     case ProviderType::OpenAIChat:
     case ProviderType::OpenAIResponses: return {"type", "baseUrl", "auth", "apiKey", "prefill"};
-    case ProviderType::Bedrock: return {"type", "region", "accessKeyId", "secretAccessKey", "sessionToken", "prefill"};
+    case ProviderType::Bedrock:
+        return {"type", "region", "accessKeyId", "secretAccessKey", "sessionToken", "endpoint", "prefill"};
     case ProviderType::Vertex: return {"type", "project", "region", "serviceAccount", "prefill"};
     case ProviderType::AzureOpenAI: return {"type", "endpoint", "apiVersion", "apiKey", "prefill"};
     }
@@ -640,6 +641,10 @@ private:
         provider.secretAccessKey = requiredSecret(field(object, path, QStringLiteral("secretAccessKey")));
         provider.sessionToken =
             secretReference(field(object, path, QStringLiteral("sessionToken"))).value_or(QString());
+        // A VPC (PrivateLink) endpoint, or a mock in tests; by default bedrock-runtime.<region>.amazonaws.com.
+        const Field endpoint = field(object, path, QStringLiteral("endpoint"));
+        if (endpoint.present())
+            provider.endpoint = httpUrl(endpoint).value_or(QUrl()).toString();
     }
 
     void readVertex(const QJsonObject& object, const QString& path, ProviderConfig& provider) {

@@ -123,6 +123,7 @@ std::optional<Dialect> dialectOf(ProviderType type) {
     case ProviderType::Anthropic: return Dialect::AnthropicMessages;
     case ProviderType::OpenAIChat: return Dialect::OpenAIChat;
     case ProviderType::OpenAIResponses: return Dialect::OpenAIResponses;
+    case ProviderType::Bedrock: return Dialect::AnthropicMessages;  // Anthropic models through InvokeModel
     default: return std::nullopt;
     }
 }

@@ -13,6 +13,8 @@ QString poolKey(const QUrl& url) {
          + QString::number(url.port(tls ? 443 : 80));
 }
 
+}  // namespace
+
 QByteArray hostHeader(const QUrl& url) {
     const bool tls = url.scheme() == QLatin1String("https");
     const int port = url.port(tls ? 443 : 80);
@@ -23,8 +25,6 @@ QByteArray hostHeader(const QUrl& url) {
         host += ':' + QByteArray::number(port);
     return host;
 }
-
-}  // namespace
 
 QString describe(TransportFailure failure) {
     switch (failure) {

@@ -29,6 +29,9 @@ enum class TransportFailure {
 };
 QString describe(TransportFailure failure);
 
+// The Host header a request to `url` carries: the port only when it is not the scheme's default.
+QByteArray hostHeader(const QUrl& url);
+
 class UpstreamPool;
 
 // One HTTP exchange with an upstream. Emits connected → headReceived → bodyReceived* → finished, or failed at

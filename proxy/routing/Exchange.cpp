@@ -3,6 +3,7 @@
 #include "config/Secrets.h"
 #include "dialects/Translation.h"
 #include "http/Connection.h"
+#include "providers/Bedrock.h"
 #include "routing/Clock.h"
 #include "routing/Health.h"
 #include "routing/SpendGuard.h"
@@ -122,7 +123,9 @@ void Exchange::nextTarget() {
                            .arg(providerTypeName(t.provider->type)));
             continue;
         }
-        if (isCountTokens() && *dialectOf(t.provider->type) != Dialect::AnthropicMessages) {
+        // Bedrock's CountTokens is an operation of its own, not a Messages path.
+        if (isCountTokens() && (*dialectOf(t.provider->type) != Dialect::AnthropicMessages
+                                || t.provider->type == ProviderType::Bedrock)) {
             answerTokenCountLocally();
             return;
         }
@@ -186,6 +189,9 @@ void Exchange::startAttempt() {
         m_mode = acceptsPrefill(target()) ? Continuation::Mode::Prefill : Continuation::Mode::Restart;
     QString error;
     http::OutboundRequest out = outboundFor(target(), &error);
+    if (error.isEmpty() && target().provider->type == ProviderType::Bedrock)
+        error = bedrock::prepare(*target().provider, target().model, out, QDateTime::currentDateTimeUtc(),
+                                 m_config->keychain.get());  // URL, body, SigV4
     if (!error.isEmpty()) {
         if (m_probing)
             m_ctx.health->releaseProbe(target().key());
@@ -249,6 +255,8 @@ http::OutboundRequest Exchange::outboundFor(const Target& t, QString* error) con
         }
         break;
     case AuthMode::Key: {
+        if (provider.type == ProviderType::Bedrock)
+            break;  // signed with SigV4 once the request is complete
         const SecretLookup key = resolveSecret(provider.apiKey, QStringLiteral("provider '%1'").arg(provider.id),
                                                QStringLiteral("apiKey"), m_config->keychain.get());
         if (!key.error.isEmpty()) {
@@ -310,7 +318,12 @@ void Exchange::onHead(const http::ResponseHead& head) {
         onConnected();
     m_head = head;
     const bool success = head.status >= 200 && head.status < 300;
-    const bool eventStream = head.headers.value("content-type").contains("text/event-stream");
+    m_bedrockStream.reset();
+    if (success && bedrock::isEventStream(head.headers)) {
+        m_bedrockStream.emplace();  // AWS event-stream frames carrying Anthropic stream events, served as SSE
+        m_head.headers.set("Content-Type", "text/event-stream");
+    }
+    const bool eventStream = m_head.headers.value("content-type").contains("text/event-stream");
     m_phase = success && eventStream ? Phase::AwaitingContent : Phase::ReadingBody;
 }
 
@@ -337,7 +350,10 @@ void Exchange::onBody(const QByteArray& bytes) {
 
 void Exchange::handleStreamBytes(const QByteArray& bytes) {
     QList<http::SseEvent> events;
-    m_sse.feed(bytes, events);
+    if (m_bedrockStream)
+        m_bedrockStream->feed(bytes, events);
+    else
+        m_sse.feed(bytes, events);
     QByteArray out;
     for (const http::SseEvent& event : events) {
         const bool committed = m_phase == Phase::Streaming;

@@ -8,6 +8,7 @@
 #include "http/SseReader.h"
 #include "http/Upstream.h"
 #include "json/JsonScan.h"
+#include "providers/Bedrock.h"
 #include "routing/Continuation.h"
 #include "routing/FailoverPolicy.h"
 #include "routing/Route.h"
@@ -148,6 +149,7 @@ private:
     http::ResponseHead m_head;
     QByteArray m_body;
     http::SseReader m_sse;
+    std::optional<bedrock::StreamTranscoder> m_bedrockStream;  // set while a Bedrock stream is read
     QList<http::SseEvent> m_held;  // stream events before the commit point
     std::unique_ptr<Continuation> m_continuation;  // the client's side of a committed stream
     bool m_continuing = false;                      // the committed stream broke: later attempts continue it

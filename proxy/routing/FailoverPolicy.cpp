@@ -27,7 +27,7 @@ bool isTooLong(int status, QByteArrayView body) {
         return true;
     return status == 400
         && mentionsAny(body, {"context_length_exceeded", "prompt is too long", "maximum context length",
-                              "context window", "too many tokens"});
+                              "context window", "too many tokens", "input is too long"});  // the last: Bedrock
 }
 
 bool isQuota(int status, const http::Headers& headers, QByteArrayView body) {

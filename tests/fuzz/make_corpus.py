@@ -144,3 +144,12 @@ for path in glob.glob(os.path.join(cfgdir, '*.json')):
 put('config', 'minimal', '{"version":1,"providers":{"a":{"type":"anthropic","baseUrl":"https://api.anthropic.com","apiKey":"env:ANTHROPIC_API_KEY"}},'
     '"chains":{"main":{"steps":[{"provider":"a","model":"*"}]}},"activeChain":"main"}')
 put('config', 'empty', '{}')
+
+# AWS event streams (Bedrock's InvokeModelWithResponseStream bodies), from tests/data/eventstream.
+esdir = os.path.join(here, '..', 'data', 'eventstream')
+stream, throttling = (open(os.path.join(esdir, n), 'rb').read() for n in ('bedrock-stream.bin', 'throttling.bin'))
+put('event_stream', 'bedrock_stream', stream)
+put('event_stream', 'throttling', throttling)
+put('event_stream', 'chunk_then_throttling', stream[:int.from_bytes(stream[:4], 'big')] + throttling)
+put('event_stream', 'truncated', stream[:100])
+put('event_stream', 'bad_crc', stream[:-1] + bytes([stream[-1] ^ 1]))

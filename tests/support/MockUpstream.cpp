@@ -127,7 +127,8 @@ void MockUpstream::onConnection() {
             buffer->append(socket->readAll());
             while (parser->parse(*buffer) == http::RequestParser::Status::Complete) {
                 m_requests.append(parser->takeRequest());
-                const MockReply reply = m_queue.isEmpty() ? m_default : m_queue.takeFirst();
+                std::optional<MockReply> gated = m_gate ? m_gate(m_requests.last()) : std::nullopt;
+                const MockReply reply = gated ? *gated : m_queue.isEmpty() ? m_default : m_queue.takeFirst();
                 Q_EMIT requestReceived();
                 serve(socket, reply);
             }

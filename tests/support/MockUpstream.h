@@ -6,6 +6,9 @@
 #include <QObject>
 #include <QTcpServer>
 
+#include <functional>
+#include <optional>
+
 class QTcpSocket;
 
 namespace understudy::test {
@@ -44,6 +47,9 @@ public:
 
     void enqueue(MockReply reply) { m_queue.append(std::move(reply)); }
     void setDefault(MockReply reply) { m_default = std::move(reply); }
+    // Looks at each request first and may answer it itself (e.g. 403 for a bad signature), ahead of the queue.
+    using Gate = std::function<std::optional<MockReply>(const http::Request&)>;
+    void setGate(Gate gate) { m_gate = std::move(gate); }
     void stop();  // stop listening: further connections are refused
 
     int hits() const { return m_requests.size(); }
@@ -62,6 +68,7 @@ private:
     QTcpServer m_server;
     QList<MockReply> m_queue;
     MockReply m_default;
+    Gate m_gate;
     QList<http::Request> m_requests;
     int m_connections = 0;
     int m_active = 0;

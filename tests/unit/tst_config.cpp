@@ -324,6 +324,12 @@ void TestConfig::errorCases_data() {
                R"({"type": "bedrock", "region": "us-east-1", "accessKeyId": "env:A", "secretAccessKey": "wJalr/K7MDENG"})")
         << "$.providers.bedrock.secretAccessKey"
         << "secretAccessKey must be a secret reference";
+    QTest::newRow("bedrock relative endpoint")
+        << "/providers/bedrock"
+        << QByteArray(
+               R"({"type": "bedrock", "region": "us-east-1", "accessKeyId": "env:A", "secretAccessKey": "env:B", "endpoint": "vpce-1.bedrock-runtime.us-east-1.vpce.amazonaws.com"})")
+        << "$.providers.bedrock.endpoint"
+        << "must be an absolute http:// or https:// URL";
     QTest::newRow("vertex without service account")
         << "/providers/vertex" << QByteArray(R"({"type": "vertex", "project": "p", "region": "us-east5"})")
         << "$.providers.vertex.serviceAccount"

@@ -54,6 +54,8 @@ private Q_SLOTS:
                                              << none << OutcomeClass::TooLong;
         QTest::newRow("400 context_length_exceeded") << 400 << QByteArray(R"({"error":{"code":"context_length_exceeded"}})")
                                                      << none << OutcomeClass::TooLong;
+        QTest::newRow("400 Bedrock input too long") << 400 << QByteArray(R"({"message":"Input is too long for requested model."})")
+                                                    << none << OutcomeClass::TooLong;
         QTest::newRow("413") << 413 << none << none << OutcomeClass::TooLong;
         QTest::newRow("501 not a trigger") << 501 << none << none << OutcomeClass::ClientError;
     }

@@ -82,6 +82,11 @@ struct Price {  // USD per million tokens
     double input = 0, output = 0, cacheRead = 0, cacheWrite = 0;
 };
 
+// The usage ledger's housekeeping.
+struct LedgerConfig {
+    int retentionDays = 90;  // rows older than this are deleted (at start and daily); 0 keeps them forever
+};
+
 struct Config {
     int version = 1;
     ListenConfig listen;
@@ -92,6 +97,7 @@ struct Config {
     std::optional<RerouteConfig> reroute;
     FailoverConfig failover;
     QMap<QString, Price> pricing;    // model -> price override
+    LedgerConfig ledger;
 };
 
 struct ConfigProblem {

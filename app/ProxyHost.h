@@ -49,8 +49,10 @@ Q_SIGNALS:
     void configApplied(std::shared_ptr<const understudy::Config> config);
     void configRejected(const QList<understudy::ConfigProblem>& problems);
     void usageSnapshot(const understudy::UsageSnapshot& snapshot);
+    void usageFailed(const QString& message);  // the ledger could not open or write
 
 private:
+    void startLedger(const LedgerConfig& config);
     void apply(std::shared_ptr<const Config> config);
     void reject(const QList<ConfigProblem>& problems);
     void recordConfigEvent(EventFields fields);

@@ -425,15 +425,42 @@ QString Ledger::deleteBefore(qint64 timeMs) {
 }
 
 QString Ledger::compact() {
+    if (const QString error = vacuumFreePages(); !error.isEmpty())
+        return error;
     QSqlQuery q(QSqlDatabase::database(m_connection, false));
-    // Incremental: frees pages in small steps instead of rewriting the whole file as VACUUM does.
-    for (const char* pragma : {"PRAGMA incremental_vacuum", "PRAGMA wal_checkpoint(TRUNCATE)", "PRAGMA optimize"}) {
+    for (const char* pragma : {"PRAGMA wal_checkpoint(TRUNCATE)", "PRAGMA optimize"}) {
         if (!q.exec(QString::fromLatin1(pragma)))
             return sqlError(QString::fromLatin1(pragma), q.lastError());
         while (q.next()) {
         }
     }
     return {};
+}
+
+// Incremental: frees the pages deleted rows left instead of rewriting the whole file as VACUUM does. Each step
+// of the pragma frees one page, and Qt steps a statement that has no result columns only once per exec(), so
+// it is executed once per free page, in one transaction.
+QString Ledger::vacuumFreePages() {
+    QSqlDatabase db = QSqlDatabase::database(m_connection, false);
+    QSqlQuery q(db);
+    if (!q.exec(QStringLiteral("PRAGMA freelist_count")) || !q.next())
+        return sqlError(QStringLiteral("counting free pages"), q.lastError());
+    const int freePages = q.value(0).toInt();
+    q.finish();
+    if (freePages == 0)
+        return {};
+    if (!db.transaction())
+        return sqlError(QStringLiteral("starting the vacuum"), db.lastError());
+    q.prepare(QStringLiteral("PRAGMA incremental_vacuum"));
+    for (int page = 0; page < freePages; ++page) {
+        if (!q.exec()) {
+            const QString error = sqlError(QStringLiteral("PRAGMA incremental_vacuum"), q.lastError());
+            db.rollback();
+            return error;
+        }
+    }
+    q.finish();
+    return db.commit() ? QString() : sqlError(QStringLiteral("committing the vacuum"), db.lastError());
 }
 
 QList<UsageRow> Ledger::summary(qint64 sinceMs, UsageGrouping grouping) const {

@@ -130,6 +130,7 @@ public:
 
 private:
     QString migrate();
+    QString vacuumFreePages();
 
     QString m_connection;
     QString m_openError;

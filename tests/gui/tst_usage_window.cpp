@@ -9,6 +9,7 @@
 #include "support/TestClient.h"
 
 #include <QFile>
+#include <QGroupBox>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -187,8 +188,12 @@ void TestUsageWindow::usageSection_showsTodayAndMonthPerProvider_andRequestsPerH
     QCOMPARE(window.usageChart().hourText(21), "12:00–13:00: 2 request(s)\nzai/glm-5: 1\nno answer: 1");
 
     if (const QString dir = qEnvironmentVariable("UNDERSTUDY_SCREENSHOTS"); !dir.isEmpty() && QDir().mkpath(dir)) {
-        rendered(window, 1.0).save(dir + QStringLiteral("/status-usage.png"));
-        rendered(window, 2.0).save(dir + QStringLiteral("/status-usage@2x.png"));
+        for (QGroupBox* section : window.findChildren<QGroupBox*>()) {
+            if (section->title() == QLatin1String("Usage")) {
+                rendered(*section, 1.0).save(dir + QStringLiteral("/status-usage.png"));
+                rendered(*section, 2.0).save(dir + QStringLiteral("/status-usage@2x.png"));
+            }
+        }
     }
 
     // A newer snapshot replaces the figures; the same one again is not redrawn.

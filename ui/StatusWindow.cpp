@@ -286,7 +286,10 @@ void StatusWindow::renderUsage(const Status& status) {
     for (int column = 0; column < m_usage->columnCount(); ++column)
         m_usage->resizeColumnToContents(column);
     // As tall as its rows (up to a dozen), so the section needs no scrolling of its own.
-    const int rows = std::min(12, 2 + int(status.usage->today.size() + status.usage->month.size()));
+    int rows = 0;
+    for (int i = 0; i < m_usage->topLevelItemCount(); ++i)
+        rows += 1 + m_usage->topLevelItem(i)->childCount();
+    rows = std::min(rows, 12);
     const int rowHeight = m_usage->sizeHintForRow(0) > 0 ? m_usage->sizeHintForRow(0) : fontMetrics().height() + 4;
     m_usage->setFixedHeight(m_usage->header()->sizeHint().height() + rows * rowHeight + 2 * m_usage->frameWidth());
     m_failovers->setText(failoverText(*status.usage));

@@ -548,15 +548,16 @@ RequestsByHour Ledger::requestsByHour(qint64 nowMs) const {
     RequestsByHour chart;
     chart.firstHourMs = localHourStartMs(nowMs) - (RequestsByHour::kHours - 1) * kHourMs;
     QSqlQuery q(QSqlDatabase::database(m_connection, false));
-    q.prepare(QStringLiteral("SELECT (time_ms - ?) / %1, CASE provider WHEN '' THEN '' ELSE provider || '/' || model END,"
-                             " COUNT(*) FROM requests WHERE time_ms >= ? AND time_ms < ? GROUP BY 1, 2").arg(kHourMs));
+    q.prepare(QStringLiteral("SELECT (time_ms - ?) / %1, provider, model, COUNT(*) FROM requests"
+                             " WHERE time_ms >= ? AND time_ms < ? GROUP BY 1, provider, model").arg(kHourMs));
     for (qint64 bound : {chart.firstHourMs, chart.firstHourMs, chart.firstHourMs + RequestsByHour::kHours * kHourMs})
         q.addBindValue(bound);
     if (!q.exec())
         return chart;
     while (q.next()) {
-        const QString target = q.value(1).toString();
-        chart.add(target.isEmpty() ? RequestsByHour::noAnswer() : target, q.value(0).toInt(), q.value(2).toLongLong());
+        const QString provider = q.value(1).toString();
+        chart.add(provider.isEmpty() ? RequestsByHour::noAnswer() : provider + u'/' + q.value(2).toString(),
+                  q.value(0).toInt(), q.value(3).toLongLong());
     }
     // Busiest first: the legend reads in that order and folding keeps the busiest apart.
     QList<qsizetype> order(chart.targets.size());

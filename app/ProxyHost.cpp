@@ -38,15 +38,6 @@ ProxyHost::ProxyHost(Options options, QObject* parent) : QObject(parent), m_opti
     connect(proxy, &Proxy::listening, this, &ProxyHost::listening);
     connect(proxy, &Proxy::listenFailed, this, &ProxyHost::listenFailed);
     connect(&proxy->telemetry(), &Telemetry::eventRecorded, this, &ProxyHost::eventRecorded);
-    if (m_options.ledger) {
-        m_ledger = std::make_unique<LedgerThread>(*m_options.ledger);
-        LedgerWriter* writer = m_ledger->writer();
-        connect(&proxy->telemetry(), &Telemetry::usageRecorded, writer, &LedgerWriter::record, Qt::QueuedConnection);
-        connect(writer, &LedgerWriter::snapshotReady, proxy, &Proxy::setUsageSnapshot, Qt::QueuedConnection);
-        connect(writer, &LedgerWriter::snapshotReady, this, &ProxyHost::usageSnapshot);
-        connect(writer, &LedgerWriter::failed, this,
-                [](const QString& message) { std::fprintf(stderr, "understudy: %s\n", qPrintable(message)); });
-    }
     QMetaObject::invokeMethod(proxy, [proxy, log = m_options.eventLog, echo = m_options.echoEvents] {
         proxy->telemetry().setLogFile(log);
         proxy->telemetry().setEchoToStderr(echo);
@@ -57,6 +48,7 @@ QList<ConfigProblem> ProxyHost::start() {
     ConfigResult loaded = ConfigFile::load(m_options.configPath, m_options.createIfMissing);
     if (!loaded.config)
         return loaded.problems;
+    startLedger(loaded.config->ledger);
     m_watcher = std::make_unique<ConfigWatcher>(m_options.configPath);
     connect(m_watcher.get(), &ConfigWatcher::reloaded, this, [this](std::shared_ptr<const Config> next) {
         applyWithKeychain(std::move(next), [this] {
@@ -95,6 +87,23 @@ void ProxyHost::applyWithKeychain(std::shared_ptr<const Config> config, std::fun
     });
 }
 
+// Started once the config is known: the prune it runs when it opens must use the configured retention.
+void ProxyHost::startLedger(const LedgerConfig& config) {
+    if (!m_options.ledger)
+        return;
+    LedgerOptions options = *m_options.ledger;
+    options.retentionDays = config.retentionDays;
+    m_ledger = std::make_unique<LedgerThread>(options);
+    Proxy* proxy = m_thread.proxy();
+    LedgerWriter* writer = m_ledger->writer();
+    connect(&proxy->telemetry(), &Telemetry::usageRecorded, writer, &LedgerWriter::record, Qt::QueuedConnection);
+    connect(writer, &LedgerWriter::snapshotReady, proxy, &Proxy::setUsageSnapshot, Qt::QueuedConnection);
+    connect(writer, &LedgerWriter::snapshotReady, this, &ProxyHost::usageSnapshot);
+    connect(writer, &LedgerWriter::failed, this, &ProxyHost::usageFailed);
+    connect(writer, &LedgerWriter::failed, this,
+            [](const QString& message) { std::fprintf(stderr, "understudy: %s\n", qPrintable(message)); });
+}
+
 void ProxyHost::apply(std::shared_ptr<const Config> config) {
     if (m_options.port && config->listen.port != *m_options.port) {
         auto adjusted = std::make_shared<Config>(*config);
@@ -102,8 +111,10 @@ void ProxyHost::apply(std::shared_ptr<const Config> config) {
         config = std::move(adjusted);
     }
     m_config = config;
-    if (m_ledger)
+    if (m_ledger) {
         m_ledger->setPriceOverrides(config->pricing);
+        m_ledger->setRetentionDays(config->ledger.retentionDays);
+    }
     m_thread.applyConfig(config);
     Q_EMIT configApplied(std::move(config));
 }

@@ -50,11 +50,13 @@ Q_SIGNALS:
     void configApplied(std::shared_ptr<const understudy::Config> config);
     void configRejected(const QList<understudy::ConfigProblem>& problems);
     void usageSnapshot(const understudy::UsageSnapshot& snapshot);
+    void usageFailed(const QString& message);  // the ledger could not open or write
 
 private:
     // Reads the keychain entries `config` refers to, then applies it and calls `applied`. The keychain answers
     // asynchronously, so this happens here, off the request path, and the proxy only ever sees the values read.
     void applyWithKeychain(std::shared_ptr<const Config> config, std::function<void()> applied = {});
+    void startLedger(const LedgerConfig& config);
     void apply(std::shared_ptr<const Config> config);
     void reject(const QList<ConfigProblem>& problems);
     void recordConfigEvent(EventFields fields);

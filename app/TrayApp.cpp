@@ -28,6 +28,14 @@ TrayApp::TrayApp(ProxyHost& host, const QString& settingsPath, QObject* parent)
         m_board.applyConfig(*config);
         render();
     });
+    connect(&host, &ProxyHost::usageSnapshot, this, [this](const UsageSnapshot& snapshot) {
+        m_board.usage(snapshot);
+        render();
+    });
+    connect(&host, &ProxyHost::usageFailed, this, [this](const QString& message) {
+        m_board.usageFailed(message);
+        render();
+    });
 
     connect(&m_tray, &ui::Tray::chainPicked, this, &TrayApp::pickChain);
     connect(&m_tray, &ui::Tray::pauseToggled, this, &TrayApp::setPaused);

@@ -11,30 +11,6 @@ namespace {
 
 constexpr int kExitUsageError = 2;
 
-UsageRow total(const QList<UsageRow>& rows) {
-    UsageRow t{QStringLiteral("total")};
-    for (const UsageRow& r : rows) {
-        t.requests += r.requests;
-        t.fallbackRequests += r.fallbackRequests;
-        t.failovers += r.failovers;
-        t.inputTokens += r.inputTokens;
-        t.outputTokens += r.outputTokens;
-        t.cacheReadTokens += r.cacheReadTokens;
-        t.cacheWriteTokens += r.cacheWriteTokens;
-        t.cost += r.cost;
-        t.unpricedRequests += r.unpricedRequests;
-    }
-    return t;
-}
-
-// "unknown" when no request of the row had a price; a trailing '+' when some had none, so the sum is a floor.
-QString costText(const UsageRow& r) {
-    const qint64 priced = r.requests - r.unpricedRequests;
-    if (r.unpricedRequests > 0 && priced == 0)
-        return QStringLiteral("unknown");
-    return QStringLiteral("%1%2").arg(QString::number(r.cost, 'f', 4), r.unpricedRequests > 0 ? QStringLiteral("+") : QString());
-}
-
 QString csvField(const QString& field) {
     if (!field.contains(u',') && !field.contains(u'"') && !field.contains(u'\n') && !field.contains(u'\r'))
         return field;
@@ -67,11 +43,11 @@ QString usageTable(const QList<UsageRow>& rows, UsageGrouping grouping) {
                              QStringLiteral("cache read"), QStringLiteral("cache write"), QStringLiteral("cost USD")};
     QList<QStringList> lines{header};
     QList<UsageRow> all = rows;
-    all.append(total(rows));
+    all.append(usageTotal(rows, QStringLiteral("total")));
     for (const UsageRow& r : all)
         lines.append({r.key, QString::number(r.requests), QString::number(r.fallbackRequests),
                       QString::number(r.failovers), QString::number(r.inputTokens), QString::number(r.outputTokens),
-                      QString::number(r.cacheReadTokens), QString::number(r.cacheWriteTokens), costText(r)});
+                      QString::number(r.cacheReadTokens), QString::number(r.cacheWriteTokens), usageCostText(r, 4)});
     QList<qsizetype> widths(header.size(), 0);
     for (const QStringList& line : lines) {
         for (qsizetype i = 0; i < line.size(); ++i)

@@ -133,6 +133,11 @@ void StatusBoard::record(const ProxyEvent& event) {
         cooled(event);
 }
 
+void StatusBoard::usage(const UsageSnapshot& snapshot) {
+    m_status.usage = snapshot;
+    m_status.usageProblem.clear();  // the database answers again; a write that still fails reports again
+}
+
 void StatusBoard::requestDone(const ProxyEvent& event) {
     const QString chain = event.fields.value(QStringLiteral("chain")).toString();
     const QString outcome = event.fields.value(QStringLiteral("outcome")).toString();

@@ -2,6 +2,7 @@
 
 #include "config/Config.h"
 #include "routing/Health.h"
+#include "telemetry/Ledger.h"
 #include "telemetry/Telemetry.h"
 
 #include <QList>
@@ -51,6 +52,8 @@ struct Status {
     QSet<QString> allDownChains;          // chains whose last request found every target down
     QList<Switch> switches;               // newest first
     QMap<QString, TargetStatus> targets;  // every target seen, by "provider/model"
+    std::optional<UsageSnapshot> usage;   // the ledger's latest figures; none until its first snapshot
+    QString usageProblem;                 // why the ledger cannot record or show usage; empty when it can
 
     TrayState trayState() const;
     // One sentence for the tooltip and the status window, e.g. "Serving zai/glm-5 (fallback) since 14:03".
@@ -76,6 +79,9 @@ public:
     // "Retry now" was asked for: the proxy probes the target with the next request.
     void retrying(const QString& target);
     void record(const ProxyEvent& event);
+    // The ledger's figures, computed on its thread: the status window never queries the database itself.
+    void usage(const UsageSnapshot& snapshot);
+    void usageFailed(const QString& message) { m_status.usageProblem = message; }
 
     const Status& status() const { return m_status; }
 

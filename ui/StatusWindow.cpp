@@ -44,6 +44,86 @@ QString healthText(const TargetHealth& h, qint64 now) {
     return {};
 }
 
+// "950", "12.3k", "4.56M": a glance, not an audit (the tooltip has the exact figure).
+QString compactCount(qint64 n) {
+    if (n < 10000)
+        return QString::number(n);
+    for (const auto& [size, suffix] : {std::pair{1e9, "B"}, std::pair{1e6, "M"}, std::pair{1e3, "k"}}) {
+        if (double(n) >= size) {
+            const double v = double(n) / size;
+            return QString::number(v, 'f', v < 10 ? 2 : v < 100 ? 1 : 0) + QLatin1String(suffix);
+        }
+    }
+    return QString::number(n);
+}
+
+QString durationText(qint64 ms) {
+    const qint64 minutes = ms / 60000;
+    if (minutes < 1)
+        return QStringLiteral("%1 s").arg(ms / 1000);
+    if (minutes < 60)
+        return QStringLiteral("%1 min").arg(minutes);
+    return QStringLiteral("%1 h %2 min").arg(minutes / 60).arg(minutes % 60);
+}
+
+QString costCell(const UsageRow& row) {
+    const QString cost = usageCostText(row, row.cost < 1 ? 4 : 2);
+    return cost == QLatin1String("unknown") ? cost : u'$' + cost;
+}
+
+// One line of the usage table: the period's total (a top-level row) or a provider's share (its child).
+QStringList usageCells(const UsageRow& row) {
+    // The ledger's "(none)": requests nobody answered, named as the chart names them.
+    const QString key = row.key == QLatin1String("(none)") ? RequestsByHour::noAnswer() : row.key;
+    return {key, QString::number(row.requests), compactCount(row.inputTokens), compactCount(row.outputTokens),
+            compactCount(row.cacheReadTokens), compactCount(row.cacheWriteTokens), costCell(row)};
+}
+
+// Figures right-aligned, so that their digits line up.
+void alignFigures(QTreeWidgetItem* item) {
+    for (int column = 1; column < item->columnCount(); ++column)
+        item->setTextAlignment(column, Qt::AlignRight | Qt::AlignVCenter);
+}
+
+void addUsagePeriod(QTreeWidget* tree, const QString& period, const QList<UsageRow>& rows) {
+    auto* total = new QTreeWidgetItem(tree, usageCells(usageTotal(rows, period)));
+    alignFigures(total);
+    QFont bold = total->font(0);
+    bold.setBold(true);
+    for (int column = 0; column < tree->columnCount(); ++column)
+        total->setFont(column, bold);
+    for (const UsageRow& row : rows) {
+        auto* item = new QTreeWidgetItem(total, usageCells(row));
+        alignFigures(item);
+        item->setToolTip(0, QStringLiteral("%1 request(s), %2 answered by a fallback; tokens: %3 input, %4 output, "
+                                           "%5 cache read, %6 cache write")
+                                .arg(row.requests).arg(row.fallbackRequests).arg(row.inputTokens).arg(row.outputTokens)
+                                .arg(row.cacheReadTokens).arg(row.cacheWriteTokens));
+        if (row.unpricedRequests > 0)
+            item->setToolTip(6, QStringLiteral("%1 request(s) went to models with no price: add them to the config's "
+                                               "\"pricing\"").arg(row.unpricedRequests));
+    }
+    if (rows.isEmpty())
+        new QTreeWidgetItem(total, {QStringLiteral("No requests")});
+    total->setExpanded(true);
+}
+
+// The failover figures of the last 24 hours in one line.
+QString failoverText(const UsageSnapshot& s) {
+    if (s.failoverRequests == 0 && s.timeOnFallbackMs == 0 && s.recoveries == 0)
+        return QStringLiteral("Last 24 h: no failover.");
+    const QString recovery = s.recoveries == 0
+                                 ? QStringLiteral("no recovery yet")
+                                 : QStringLiteral("recovery after %1 (mean %2 over %3)")
+                                       .arg(durationText(s.lastRecoveryMs), durationText(s.meanRecoveryMs))
+                                       .arg(s.recoveries);
+    return QStringLiteral("Last 24 h: %1 request(s) failed over (%2/h, %3 in the last hour) · %4 on fallback · %5.")
+        .arg(s.failoverRequests)
+        .arg(QString::number(s.failoverRatePerHour(), 'f', 1))
+        .arg(s.failoverRequestsLastHour)
+        .arg(durationText(s.timeOnFallbackMs), recovery);
+}
+
 QString switchText(const Switch& s) {
     switch (s.kind) {
     case Switch::Kind::Failover: return s.from + QStringLiteral(" → ") + s.to;
@@ -89,7 +169,8 @@ StatusWindow::StatusWindow(QWidget* parent) : QWidget(parent) {
     layout->addLayout(addressRow);
     layout->addWidget(group(QStringLiteral("Targets"), m_targets), 1);
     layout->addWidget(group(QStringLiteral("Last switches"), m_switches), 1);
-    resize(640, 520);
+    layout->addWidget(usageSection());
+    resize(720, 820);
 
     m_clock.setInterval(15000);
     connect(&m_clock, &QTimer::timeout, this, [this] {
@@ -116,6 +197,7 @@ void StatusWindow::renderShown() {
     renderAddress(m_shown);
     renderTargets(m_shown, nowMs());
     renderSwitches(m_shown);
+    renderUsage(m_shown);
 }
 
 void StatusWindow::showEvent(QShowEvent* event) {
@@ -165,6 +247,57 @@ void StatusWindow::renderSwitches(const Status& status) {
         new QTreeWidgetItem(m_switches, {QString(), QStringLiteral("No switch since Understudy started")});
     for (int column : {0, 1})
         m_switches->resizeColumnToContents(column);
+}
+
+QWidget* StatusWindow::usageSection() {
+    m_usage = table({QString(), QStringLiteral("Requests"), QStringLiteral("Input"), QStringLiteral("Output"),
+                     QStringLiteral("Cache read"), QStringLiteral("Cache write"), QStringLiteral("Cost")});
+    m_usage->setRootIsDecorated(true);
+    m_usage->header()->setStretchLastSection(false);  // the cost stays next to the other figures
+    alignFigures(m_usage->headerItem());
+    m_usage->setItemsExpandable(false);
+    m_failovers = new QLabel;
+    m_failovers->setWordWrap(true);
+    m_chart = new UsageChart;
+    m_usageNote = new QLabel;
+    m_usageNote->setWordWrap(true);
+    m_usageNote->setTextInteractionFlags(Qt::TextSelectableByMouse);
+
+    auto* box = new QGroupBox(QStringLiteral("Usage"));
+    auto* layout = new QVBoxLayout(box);
+    layout->addWidget(m_usage);
+    layout->addWidget(m_failovers);
+    layout->addWidget(new QLabel(QStringLiteral("Requests per hour, last 24 hours, by serving model")));
+    layout->addWidget(m_chart);
+    layout->addWidget(m_usageNote);
+    return box;
+}
+
+void StatusWindow::renderUsage(const Status& status) {
+    if (!status.usageProblem.isEmpty())
+        m_usageNote->setText(status.usageProblem);
+    else if (!status.usage)
+        m_usageNote->setText(QStringLiteral("Waiting for the usage ledger…"));
+    else
+        m_usageNote->setText(QStringLiteral("Updated %1, from the usage ledger (understudy usage prints more).")
+                                 .arg(clockTime(status.usage->takenMs)));
+    if (!status.usage || m_usageShownMs == status.usage->takenMs)
+        return;
+    m_usageShownMs = status.usage->takenMs;
+    m_usage->clear();
+    addUsagePeriod(m_usage, QStringLiteral("Today"), status.usage->today);
+    addUsagePeriod(m_usage, QStringLiteral("This month"), status.usage->month);
+    for (int column = 0; column < m_usage->columnCount(); ++column)
+        m_usage->resizeColumnToContents(column);
+    // As tall as its rows (up to a dozen), so the section needs no scrolling of its own.
+    int rows = 0;
+    for (int i = 0; i < m_usage->topLevelItemCount(); ++i)
+        rows += 1 + m_usage->topLevelItem(i)->childCount();
+    rows = std::min(rows, 12);
+    const int rowHeight = m_usage->sizeHintForRow(0) > 0 ? m_usage->sizeHintForRow(0) : fontMetrics().height() + 4;
+    m_usage->setFixedHeight(m_usage->header()->sizeHint().height() + rows * rowHeight + 2 * m_usage->frameWidth());
+    m_failovers->setText(failoverText(*status.usage));
+    m_chart->setData(status.usage->requestsByHour);
 }
 
 }  // namespace understudy::ui

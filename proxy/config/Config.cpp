@@ -298,7 +298,7 @@ public:
     ConfigResult run() {
         Config config;
         checkKeys(QStringLiteral("$"), {"version", "listen", "providers", "chains", "activeChain", "clients", "reroute",
-                                        "failover", "pricing"});
+                                        "failover", "pricing", "ledger"});
         readVersion();
         readListen(config.listen);
         readProviders(config.providers);
@@ -308,6 +308,7 @@ public:
         readReroute(config.reroute);
         readFailover(config.failover);
         readPricing(config.pricing);
+        readLedger(config.ledger);
         if (m_problems.isEmpty())
             return {config, {}, m_warnings};
         return {std::nullopt, m_problems, m_warnings};
@@ -870,6 +871,16 @@ private:
             modelPrice.cacheWrite = price(field(*prices, entry.path, QStringLiteral("cacheWrite"))).value_or(0);
             pricing.insert(model, modelPrice);
         }
+    }
+
+    void readLedger(LedgerConfig& ledger) {
+        const Field f = rootField("ledger");
+        const std::optional<QJsonObject> object = this->object(f);
+        if (!object)
+            return;
+        checkKeys(f.path, {"retentionDays"});
+        if (const std::optional<int> days = integer(field(*object, f.path, QStringLiteral("retentionDays")), 0))
+            ledger.retentionDays = *days;
     }
 
     QJsonObject m_root;

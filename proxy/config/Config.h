@@ -91,6 +91,11 @@ struct Price {  // USD per million tokens
     double input = 0, output = 0, cacheRead = 0, cacheWrite = 0;
 };
 
+// The usage ledger's housekeeping.
+struct LedgerConfig {
+    int retentionDays = 90;  // rows older than this are deleted (at start and daily); 0 keeps them forever
+};
+
 struct Config {
     int version = 1;
     ListenConfig listen;
@@ -103,6 +108,7 @@ struct Config {
     QMap<QString, Price> pricing;    // model -> price override
     // Not from the file: the keychain entries its secret references name, read when it was loaded (ProxyHost).
     std::shared_ptr<const KeychainValues> keychain;
+    LedgerConfig ledger;
 };
 
 struct ConfigProblem {

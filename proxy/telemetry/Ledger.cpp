@@ -11,7 +11,9 @@
 #include <QSqlQuery>
 #include <QStandardPaths>
 
+#include <algorithm>
 #include <atomic>
+#include <numeric>
 
 namespace understudy {
 namespace {
@@ -90,6 +92,14 @@ QString groupingExpression(UsageGrouping grouping) {
 
 qint64 localMidnightMs(const QDate& date) { return QDateTime(date, QTime(0, 0)).toMSecsSinceEpoch(); }
 
+// The start of the local clock hour `ms` falls in (not always a multiple of an hour since the epoch: some
+// time zones are half an hour off).
+qint64 localHourStartMs(qint64 ms) {
+    QDateTime t = QDateTime::fromMSecsSinceEpoch(ms);
+    t.setTime(QTime(t.time().hour(), 0));
+    return t.toMSecsSinceEpoch();
+}
+
 QByteArray promLabel(const QString& value) {
     QByteArray v = value.toUtf8();
     v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
@@ -147,6 +157,66 @@ LedgerRow priceRecord(const UsageRecord& record, const Pricing& pricing) {
     row.price = pricing.priceOf(record.model);
     row.cost = row.price ? std::optional<double>(costOf(record.tokens, *row.price)) : std::nullopt;
     return row;
+}
+
+UsageRow usageTotal(const QList<UsageRow>& rows, const QString& key) {
+    UsageRow t{key};
+    for (const UsageRow& r : rows) {
+        t.requests += r.requests;
+        t.fallbackRequests += r.fallbackRequests;
+        t.failovers += r.failovers;
+        t.inputTokens += r.inputTokens;
+        t.outputTokens += r.outputTokens;
+        t.cacheReadTokens += r.cacheReadTokens;
+        t.cacheWriteTokens += r.cacheWriteTokens;
+        t.cost += r.cost;
+        t.unpricedRequests += r.unpricedRequests;
+    }
+    return t;
+}
+
+QString usageCostText(const UsageRow& row, int decimals) {
+    if (row.unpricedRequests > 0 && row.unpricedRequests == row.requests)
+        return QStringLiteral("unknown");
+    return QString::number(row.cost, 'f', decimals) + (row.unpricedRequests > 0 ? QStringLiteral("+") : QString());
+}
+
+qint64 RequestsByHour::count(const QString& target, int hour) const {
+    const qsizetype i = targets.indexOf(target);
+    return i < 0 || hour < 0 || hour >= kHours ? 0 : counts[i][hour];
+}
+
+qint64 RequestsByHour::hourTotal(int hour) const {
+    qint64 sum = 0;
+    for (const QList<qint64>& series : counts)
+        sum += series.value(hour);
+    return sum;
+}
+
+qint64 RequestsByHour::targetTotal(const QString& target) const {
+    const qsizetype i = targets.indexOf(target);
+    return i < 0 ? 0 : std::accumulate(counts[i].cbegin(), counts[i].cend(), qint64(0));
+}
+
+RequestsByHour RequestsByHour::foldedTo(int maxTargets, const QString& other) const {
+    if (targets.size() <= maxTargets)
+        return *this;
+    RequestsByHour folded{firstHourMs, targets.first(maxTargets - 1), counts.first(maxTargets - 1)};
+    for (qsizetype i = maxTargets - 1; i < targets.size(); ++i) {
+        for (int hour = 0; hour < kHours; ++hour)
+            folded.add(other, hour, counts[i][hour]);
+    }
+    return folded;
+}
+
+void RequestsByHour::add(const QString& target, int hour, qint64 requests) {
+    qsizetype i = targets.indexOf(target);
+    if (i < 0) {
+        targets.append(target);
+        counts.append(QList<qint64>(kHours, 0));
+        i = targets.size() - 1;
+    }
+    counts[i][hour] += requests;
 }
 
 std::optional<UsageGrouping> usageGroupingFromName(const QString& name) {
@@ -355,15 +425,42 @@ QString Ledger::deleteBefore(qint64 timeMs) {
 }
 
 QString Ledger::compact() {
+    if (const QString error = vacuumFreePages(); !error.isEmpty())
+        return error;
     QSqlQuery q(QSqlDatabase::database(m_connection, false));
-    // Incremental: frees pages in small steps instead of rewriting the whole file as VACUUM does.
-    for (const char* pragma : {"PRAGMA incremental_vacuum", "PRAGMA wal_checkpoint(TRUNCATE)", "PRAGMA optimize"}) {
+    for (const char* pragma : {"PRAGMA wal_checkpoint(TRUNCATE)", "PRAGMA optimize"}) {
         if (!q.exec(QString::fromLatin1(pragma)))
             return sqlError(QString::fromLatin1(pragma), q.lastError());
         while (q.next()) {
         }
     }
     return {};
+}
+
+// Incremental: frees the pages deleted rows left instead of rewriting the whole file as VACUUM does. Each step
+// of the pragma frees one page, and Qt steps a statement that has no result columns only once per exec(), so
+// it is executed once per free page, in one transaction.
+QString Ledger::vacuumFreePages() {
+    QSqlDatabase db = QSqlDatabase::database(m_connection, false);
+    QSqlQuery q(db);
+    if (!q.exec(QStringLiteral("PRAGMA freelist_count")) || !q.next())
+        return sqlError(QStringLiteral("counting free pages"), q.lastError());
+    const int freePages = q.value(0).toInt();
+    q.finish();
+    if (freePages == 0)
+        return {};
+    if (!db.transaction())
+        return sqlError(QStringLiteral("starting the vacuum"), db.lastError());
+    q.prepare(QStringLiteral("PRAGMA incremental_vacuum"));
+    for (int page = 0; page < freePages; ++page) {
+        if (!q.exec()) {
+            const QString error = sqlError(QStringLiteral("PRAGMA incremental_vacuum"), q.lastError());
+            db.rollback();
+            return error;
+        }
+    }
+    q.finish();
+    return db.commit() ? QString() : sqlError(QStringLiteral("committing the vacuum"), db.lastError());
 }
 
 QList<UsageRow> Ledger::summary(qint64 sinceMs, UsageGrouping grouping) const {
@@ -443,7 +540,38 @@ UsageSnapshot Ledger::snapshot(qint64 nowMs) const {
         s.meanRecoveryMs = sum / spells.ended.size();
     }
     s.targets = targets.values();
+    s.requestsByHour = requestsByHour(nowMs);
     return s;
+}
+
+RequestsByHour Ledger::requestsByHour(qint64 nowMs) const {
+    RequestsByHour chart;
+    chart.firstHourMs = localHourStartMs(nowMs) - (RequestsByHour::kHours - 1) * kHourMs;
+    QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    q.prepare(QStringLiteral("SELECT (time_ms - ?) / %1, provider, model, COUNT(*) FROM requests"
+                             " WHERE time_ms >= ? AND time_ms < ? GROUP BY 1, provider, model").arg(kHourMs));
+    for (qint64 bound : {chart.firstHourMs, chart.firstHourMs, chart.firstHourMs + RequestsByHour::kHours * kHourMs})
+        q.addBindValue(bound);
+    if (!q.exec())
+        return chart;
+    while (q.next()) {
+        const QString provider = q.value(1).toString();
+        chart.add(provider.isEmpty() ? RequestsByHour::noAnswer() : provider + u'/' + q.value(2).toString(),
+                  q.value(0).toInt(), q.value(3).toLongLong());
+    }
+    // Busiest first: the legend reads in that order and folding keeps the busiest apart.
+    QList<qsizetype> order(chart.targets.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&chart](qsizetype a, qsizetype b) {
+        const qint64 ta = chart.targetTotal(chart.targets[a]), tb = chart.targetTotal(chart.targets[b]);
+        return ta != tb ? ta > tb : chart.targets[a] < chart.targets[b];
+    });
+    RequestsByHour sorted{chart.firstHourMs, {}, {}};
+    for (qsizetype i : order) {
+        sorted.targets.append(chart.targets[i]);
+        sorted.counts.append(chart.counts[i]);
+    }
+    return sorted;
 }
 
 LedgerWriter::LedgerWriter(LedgerOptions options, QObject* parent)
@@ -487,6 +615,13 @@ void LedgerWriter::record(const UsageRecord& record) {
 
 void LedgerWriter::setPriceOverrides(const QMap<QString, Price>& overrides) {
     m_pricing = Pricing(overrides, builtInPrices());
+}
+
+void LedgerWriter::setRetentionDays(int days) {
+    if (days == m_options.retentionDays)
+        return;
+    m_options.retentionDays = days;
+    cleanUp();
 }
 
 void LedgerWriter::flush() {
@@ -539,6 +674,11 @@ LedgerThread::~LedgerThread() {
     QMetaObject::invokeMethod(m_writer, &LedgerWriter::flush, Qt::BlockingQueuedConnection);
     m_thread.quit();
     m_thread.wait();
+}
+
+void LedgerThread::setRetentionDays(int days) {
+    QMetaObject::invokeMethod(m_writer, [writer = m_writer, days] { writer->setRetentionDays(days); },
+                              Qt::QueuedConnection);
 }
 
 void LedgerThread::setPriceOverrides(const QMap<QString, Price>& overrides) {

@@ -21,7 +21,7 @@ struct LedgerOptions {
     int retentionDays = 90;       // rows older than this are deleted; 0 keeps everything
     int flushIntervalMs = 250;    // a crash loses at most this much of rows
     int snapshotIntervalMs = 5000;
-    int cleanupIntervalMs = 6 * 60 * 60 * 1000;
+    int cleanupIntervalMs = 24 * 60 * 60 * 1000;  // the prune and vacuum run at start, then this often
 };
 
 // A request as stored: the record plus what it cost. Failed attempts are never billed: only a served
@@ -51,6 +51,31 @@ struct UsageRow {
     qint64 unpricedRequests = 0;  // billable requests of models with no price: their cost is unknown
 };
 
+// The sum of `rows`, keyed `key`.
+UsageRow usageTotal(const QList<UsageRow>& rows, const QString& key);
+// "0.1234", "0.1234+" when some requests had no price (the sum is a floor), "unknown" when none had one.
+QString usageCostText(const UsageRow& row, int decimals);
+
+// Requests per hour over the last 24 hours, by who answered them: the status window's chart.
+struct RequestsByHour {
+    static constexpr int kHours = 24;
+    static QString noAnswer() { return QStringLiteral("no answer"); }  // all failed, or refused before any attempt
+
+    qint64 firstHourMs = 0;  // start of the oldest hour (a local clock hour); the last one is the current hour
+    QStringList targets;     // "provider/model" or noAnswer(), most requests first
+    QList<QList<qint64>> counts;  // counts[target][hour], kHours each
+
+    qint64 count(const QString& target, int hour) const;
+    qint64 hourTotal(int hour) const;
+    qint64 targetTotal(const QString& target) const;
+    qint64 hourStartMs(int hour) const { return firstHourMs + hour * 60LL * 60 * 1000; }
+    // The `maxTargets - 1` busiest targets and the rest summed as `other`, so that a chart stays legible.
+    RequestsByHour foldedTo(int maxTargets, const QString& other) const;
+    void add(const QString& target, int hour, qint64 requests);
+
+    bool operator==(const RequestsByHour&) const = default;
+};
+
 struct TargetErrorRate {
     QString target;  // provider/model
     qint64 attempts = 0;
@@ -71,6 +96,7 @@ struct UsageSnapshot {
     qint64 lastRecoveryMs = -1;         // how long the last one lasted; -1: none
     qint64 meanRecoveryMs = -1;
     QList<TargetErrorRate> targets;
+    RequestsByHour requestsByHour;
 
     double failoverRatePerHour() const { return static_cast<double>(failoverRequests) / 24.0; }
     QJsonObject toJson() const;
@@ -100,9 +126,11 @@ public:
 
     QList<UsageRow> summary(qint64 sinceMs, UsageGrouping grouping) const;
     UsageSnapshot snapshot(qint64 nowMs) const;
+    RequestsByHour requestsByHour(qint64 nowMs) const;
 
 private:
     QString migrate();
+    QString vacuumFreePages();
 
     QString m_connection;
     QString m_openError;
@@ -120,6 +148,8 @@ public Q_SLOTS:
     void open();
     void record(const understudy::UsageRecord& record);
     void setPriceOverrides(const QMap<QString, understudy::Price>& overrides);
+    // A changed retention is applied at once (a shorter one deletes the rows it no longer keeps).
+    void setRetentionDays(int days);
     void flush();
     void cleanUp();
     void publishSnapshot();
@@ -151,6 +181,7 @@ public:
 
     LedgerWriter* writer() const { return m_writer; }
     void setPriceOverrides(const QMap<QString, Price>& overrides);  // queued
+    void setRetentionDays(int days);                                // queued
 
 private:
     QThread m_thread;

@@ -52,6 +52,7 @@ private Q_SLOTS:
     void saveRefusesInvalidAndKeepsTheOldFile();
     void saveReplacesAtomically();
     void saveReportsUnwritablePath();
+    void ledgerRetention();
 };
 
 namespace {
@@ -424,6 +425,16 @@ void TestConfig::errorCases_data() {
                                        << QByteArray(R"({"glm-5": {"input": 1, "output": 1, "cacheHit": 0}})")
                                        << "$.pricing.glm-5.cacheHit"
                                        << R"(did you mean "cacheWrite"?)";
+    QTest::newRow("retention not a number") << "/ledger" << QByteArray(R"({"retentionDays": "90"})")
+                                            << "$.ledger.retentionDays" << "expected a whole number, got a string";
+    QTest::newRow("negative retention") << "/ledger" << QByteArray(R"({"retentionDays": -1})")
+                                        << "$.ledger.retentionDays" << "must be 0 or more, got -1";
+    QTest::newRow("fractional retention") << "/ledger" << QByteArray(R"({"retentionDays": 1.5})")
+                                          << "$.ledger.retentionDays" << "expected a whole number, got 1.5";
+    QTest::newRow("ledger not an object") << "/ledger" << QByteArray("90") << "$.ledger"
+                                          << "expected an object, got a number";
+    QTest::newRow("unknown ledger key") << "/ledger" << QByteArray(R"({"retentionDay": 30})")
+                                        << "$.ledger.retentionDay" << R"(did you mean "retentionDays"?)";
 }
 
 // Each case has exactly one problem: one mistake must not cascade into a page of them.
@@ -832,6 +843,19 @@ void TestConfig::saveReportsUnwritablePath() {
     const QString error = ConfigFile::save(path, kValid);
     QVERIFY2(error.startsWith(QStringLiteral("cannot ")), qPrintable(error));
     QVERIFY(!QFileInfo::exists(path));
+}
+
+void TestConfig::ledgerRetention() {
+    QCOMPARE(parseConfig(kValid).config->ledger.retentionDays, 90);  // the default
+    const ConfigResult thirty = parseConfig(patched(QStringLiteral("/ledger"), R"({"retentionDays": 30})"));
+    QVERIFY2(thirty.config, qPrintable(describe(thirty.problems)));
+    QCOMPARE(thirty.config->ledger.retentionDays, 30);
+    const ConfigResult forever = parseConfig(patched(QStringLiteral("/ledger"), R"({"retentionDays": 0})"));
+    QVERIFY2(forever.config, qPrintable(describe(forever.problems)));
+    QCOMPARE(forever.config->ledger.retentionDays, 0);
+    const ConfigResult empty = parseConfig(patched(QStringLiteral("/ledger"), "{}"));
+    QVERIFY2(empty.config, qPrintable(describe(empty.problems)));
+    QCOMPARE(empty.config->ledger.retentionDays, 90);
 }
 
 QTEST_GUILESS_MAIN(TestConfig)

@@ -382,6 +382,54 @@ private Q_SLOTS:
         QCOMPARE(providers, QStringList({"kept", "new"}));
     }
 
+    void retention_zeroKeepsEverything_aChangeAppliesAtOnce_andTheFileShrinksAndStaysSound() {
+        const QString path = freshPath();
+        {
+            Ledger db(path, Ledger::Mode::ReadWrite);
+            QVERIFY2(db.openError().isEmpty(), qPrintable(db.openError()));
+            QList<LedgerRow> rows;
+            const QStringList reasons{QStringLiteral("anthropic/claude-sonnet-5: 529 overloaded ").repeated(20)};
+            for (int i = 0; i < 3000; ++i)  // enough old rows to fill hundreds of pages
+                rows.append(priceRecord(served(now() - 400 * kDayMs + i, QStringLiteral("ancient"), QStringLiteral("glm-5"),
+                                               1, reasons), Pricing()));
+            for (const auto& [days, provider] : {std::pair{100, "old"}, std::pair{10, "recent"}, std::pair{0, "new"}})
+                rows.append(priceRecord(served(now() - days * kDayMs, QString::fromLatin1(provider), QStringLiteral("glm-5")),
+                                        Pricing()));
+            QCOMPARE(db.insert(rows), QString());
+        }
+        QCOMPARE(pragmaValue(path, QStringLiteral("auto_vacuum")), "2");  // incremental
+        const auto rowCount = [&path] {
+            const Ledger reader(path, Ledger::Mode::ReadOnly);
+            qint64 n = 0;
+            for (const UsageRow& r : reader.summary(0, UsageGrouping::Provider))
+                n += r.requests;
+            return n;
+        };
+
+        LedgerUnderTest ledger(path, 0);  // 0: keep every row
+        QVERIFY(QTest::qWaitFor([&] { return ledger.snapshot.has_value(); }, 5000));
+        QCOMPARE(rowCount(), 3003);
+        const int pagesBefore = pragmaValue(path, QStringLiteral("page_count")).toInt();
+
+        ledger.thread.setRetentionDays(30);  // as a config reload does
+        QVERIFY(QTest::qWaitFor([&] { return rowCount() == 2; }, 10000));
+        QVERIFY2(ledger.failures.isEmpty(), qPrintable(ledger.failures.join('\n')));
+        const QList<QVariantMap> kept = readRows(path);
+        QCOMPARE(kept.size(), 2);
+        QCOMPARE(kept[0]["provider"].toString(), "recent");
+        QCOMPARE(kept[1]["provider"].toString(), "new");
+        // The incremental vacuum gave the freed pages back: none left on the free list, a smaller file.
+        QVERIFY2(QTest::qWaitFor([&] { return pragmaValue(path, QStringLiteral("freelist_count")) == "0"; }, 5000),
+                 qPrintable(pragmaValue(path, QStringLiteral("freelist_count")) + " free of " + pragmaValue(path, QStringLiteral("page_count"))));
+        const int pagesAfter = pragmaValue(path, QStringLiteral("page_count")).toInt();
+        QVERIFY2(pagesAfter < pagesBefore / 4, qPrintable(QStringLiteral("%1 pages, was %2").arg(pagesAfter).arg(pagesBefore)));
+        QCOMPARE(pragmaValue(path, QStringLiteral("integrity_check")), "ok");
+        // Still writable and readable after the prune.
+        ledger.record(served(now(), QStringLiteral("after"), QStringLiteral("glm-5")));
+        QVERIFY(ledger.waitCommitted(1));
+        QCOMPARE(rowCount(), 3);
+    }
+
     void summary_groupsByProviderModelClientDay() {
         const QString path = freshPath();
         const qint64 t = now();

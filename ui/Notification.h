@@ -11,7 +11,7 @@
 namespace understudy::ui {
 
 struct Notification {
-    enum class Kind { Failover, Recovery, AllDown, Storm, Stopped, Problem };  // Problem: a user action failed
+    enum class Kind { Failover, Recovery, AllDown, Storm, Stopped, Problem, Done };  // Problem, Done: a user action's outcome
     Kind kind = Kind::Failover;
     QString title;
     QString message;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "ClientConnection.h"
 #include "config/Config.h"
 #include "routing/Health.h"
 #include "telemetry/Telemetry.h"
@@ -51,6 +52,8 @@ struct Status {
     QSet<QString> allDownChains;          // chains whose last request found every target down
     QList<Switch> switches;               // newest first
     QMap<QString, TargetStatus> targets;  // every target seen, by "provider/model"
+    QList<ClientConnection> connections;  // per coding agent: do its settings point here
+    QMap<QString, Serving> clientServing; // client ("claude-code", from its User-Agent) → who answered it last
 
     TrayState trayState() const;
     // One sentence for the tooltip and the status window, e.g. "Serving zai/glm-5 (fallback) since 14:03".
@@ -71,6 +74,7 @@ public:
     void setPaused(bool paused) { m_status.paused = paused; }
     // "Retry now" was asked for: the proxy probes the target with the next request.
     void retrying(const QString& target);
+    void setConnections(const QList<ClientConnection>& connections) { m_status.connections = connections; }
     void record(const ProxyEvent& event);
 
     const Status& status() const { return m_status; }

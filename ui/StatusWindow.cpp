@@ -86,6 +86,7 @@ StatusWindow::StatusWindow(QWidget* parent) : QWidget(parent) {
     layout->addLayout(addressRow);
     layout->addWidget(group(QStringLiteral("Targets"), m_targets), 1);
     layout->addWidget(group(QStringLiteral("Last switches"), m_switches), 1);
+    layout->addWidget(group(QStringLiteral("Clients"), m_clients));
     resize(640, 520);
 
     m_clock.setInterval(15000);
@@ -112,6 +113,7 @@ void StatusWindow::renderShown() {
     renderAddress(m_shown);
     renderTargets(m_shown, nowMs());
     renderSwitches(m_shown);
+    m_clients->render(m_shown);
 }
 
 void StatusWindow::showEvent(QShowEvent* event) {

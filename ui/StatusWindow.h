@@ -1,5 +1,6 @@
 #pragma once
 
+#include "ClientsPanel.h"
 #include "Status.h"
 
 #include <QLabel>
@@ -44,6 +45,7 @@ private:
     QPushButton* m_copy;
     QTreeWidget* m_targets;
     QTreeWidget* m_switches;
+    ClientsPanel* m_clients = new ClientsPanel;
     QTimer m_clock;  // "cooling until 14:05" turns into "probing" without a new event
     Status m_shown;
     TrayState m_iconState = TrayState::Stopped;

@@ -5,7 +5,10 @@
 // to a mock of another dialect, which plays a model that calls one of the agent's own tools (read a file holding
 // a random canary) and, once it sees the tool's result, answers with a marker and the canary.
 //
-//   node run.mjs --binary path/to/understudy --client claude-code|codex|opencode [--verbose]
+//   node run.mjs --binary path/to/understudy --client claude-code|codex|opencode [--verbose] [--dump DIR]
+//
+// --verbose prints the CLI's whole output, the tools each upstream request offered and the proxy's events;
+// --dump writes every upstream request (headers and body) to DIR/<n>.json.
 //
 // Checks: the CLI exits 0 and prints the marker with the canary (so the tool really ran on the client's side and
 // its result went through the proxy to the fallback), the primary was tried first, the fallback got the request
@@ -78,15 +81,16 @@ const CLIENTS = {
 };
 
 function parseArgs(argv) {
-  const opts = { binary: null, client: null, verbose: false };
+  const opts = { binary: null, client: null, verbose: false, dump: null };
   for (let i = 0; i < argv.length; ++i) {
     if (argv[i] === '--binary') opts.binary = resolve(argv[++i]);
     else if (argv[i] === '--client') opts.client = argv[++i];
     else if (argv[i] === '--verbose') opts.verbose = true;
-    else throw new Error(`unknown argument ${argv[i]} (usage: run.mjs --binary FILE --client NAME [--verbose])`);
+    else if (argv[i] === '--dump') opts.dump = resolve(argv[++i]);
+    else throw new Error(`unknown argument ${argv[i]} (usage: run.mjs --binary FILE --client NAME [--verbose] [--dump DIR])`);
   }
   if (!opts.binary || !CLIENTS[opts.client])
-    throw new Error(`usage: run.mjs --binary FILE --client ${Object.keys(CLIENTS).join('|')} [--verbose]`);
+    throw new Error(`usage: run.mjs --binary FILE --client ${Object.keys(CLIENTS).join('|')} [--verbose] [--dump DIR]`);
   return opts;
 }
 
@@ -211,6 +215,7 @@ function report(title, result) {
 
 async function main() {
   const started = Date.now();
+  if (opts.dump) mkdirSync(opts.dump, { recursive: true });
   const root = mkdtempSync(join(tmpdir(), `understudy-e2e-${opts.client}-`));
   const home = join(root, 'home');
   const work = join(root, 'work');
@@ -248,7 +253,7 @@ async function main() {
     for (const r of mock.requests)
 {
       console.log(`  upstream got ${r.method} ${r.path} → ${r.status ?? '?'}${r.plan ? ` (${r.plan}${r.tool ? ` ${r.tool}` : ''})` : ''}`);
-      if (process.env.E2E_DUMP) writeFileSync(`${process.env.E2E_DUMP}-${mock.requests.indexOf(r)}.json`, JSON.stringify(r, null, 1));
+      if (opts.dump) writeFileSync(join(opts.dump, `${mock.requests.indexOf(r)}.json`), JSON.stringify(r, null, 1));
       if (opts.verbose) console.log(`    ${r.headers['user-agent']}; tools: ${(r.body?.tools ?? []).map((t) => t.name ?? t.function?.name ?? t.type).join(' ')}`);
     }
     if (opts.verbose) console.log(`  proxy stderr:\n${proxy.tail(60)}`);

@@ -25,7 +25,8 @@ void ClientsPanel::render(const Status& status) {
     clear();
     for (const ClientConnection& c : status.connections) {
         const auto serving = status.clientServing.constFind(c.client);
-        auto* row = new QTreeWidgetItem(this, {c.title, stateText(c.state), status.clientChains.value(c.client, status.activeChain),
+        const QString chain = status.clientChains.value(c.client, status.activeChain);
+        auto* row = new QTreeWidgetItem(this, {c.title, stateText(c.state), chain,
                                                serving == status.clientServing.cend() ? QStringLiteral("no request yet")
                                                                                        : servingText(*serving)});
         row->setToolTip(1, c.detail);

@@ -11,7 +11,8 @@
 namespace understudy::ui {
 
 struct Notification {
-    enum class Kind { Failover, Recovery, AllDown, Storm, Stopped, Problem, Done };  // Problem, Done: a user action's outcome
+    // Problem, Done: how an action of the user ended.
+    enum class Kind { Failover, Recovery, AllDown, Storm, Stopped, Problem, Done };
     Kind kind = Kind::Failover;
     QString title;
     QString message;

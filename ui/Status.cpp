@@ -131,7 +131,7 @@ void StatusBoard::requestDone(const ProxyEvent& event) {
         serving = {servedBy, event.fields.value(QStringLiteral("fallbackDepth")).toInt(), event.timeMs};
     const QString client = event.fields.value(QStringLiteral("client")).toString();
     if (!client.isEmpty() && m_status.clientServing.value(client).target != servedBy)
-        m_status.clientServing[client] = {servedBy, event.fields.value(QStringLiteral("fallbackDepth")).toInt(), event.timeMs};
+        m_status.clientServing[client] = {servedBy, serving.depth, event.timeMs};
 }
 
 void StatusBoard::failedOver(const ProxyEvent& event) {

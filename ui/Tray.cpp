@@ -91,7 +91,8 @@ void Tray::renderConnections(const Status& status) {
         if (!entry) {
             entry = m_connect->addAction(c.title);
             entry->setCheckable(true);
-            connect(entry, &QAction::triggered, this, [this, client = c.client](bool on) { Q_EMIT connectToggled(client, on); });
+            connect(entry, &QAction::triggered, this,
+                    [this, client = c.client](bool on) { Q_EMIT connectToggled(client, on); });
         }
         const bool connected = c.state == ClientConnection::State::Connected;
         entry->setChecked(connected);
@@ -99,7 +100,7 @@ void Tray::renderConnections(const Status& status) {
         entry->setText(connected || c.state == ClientConnection::State::NotConnected
                            ? c.title
                            : QStringLiteral("%1 (%2)").arg(c.title, stateText(c.state)));
-        entry->setToolTip(connected ? QStringLiteral("%1 uses this proxy; untick to put back its previous settings").arg(c.title)
+        entry->setToolTip(connected ? QStringLiteral("%1 uses this proxy; untick to put its settings back").arg(c.title)
                                     : c.detail);
     }
 }

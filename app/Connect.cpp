@@ -9,8 +9,11 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QRegularExpression>
 #include <QSaveFile>
 #include <QStandardPaths>
+
+#include <functional>
 
 #include <vector>
 
@@ -664,6 +667,9 @@ private:
 QByteArray tomlQuoted(const QString& s) { return jsonQuoted(s); }  // a JSON string is a TOML basic string
 
 const QStringList kProviderTable{QStringLiteral("model_providers"), QStringLiteral("understudy")};
+const QStringList kClaudeCodeKey{QStringLiteral("env"), QStringLiteral("ANTHROPIC_BASE_URL")};
+const QStringList kOpenCodeKey{QStringLiteral("provider"), QStringLiteral("anthropic"), QStringLiteral("options"),
+                               QStringLiteral("baseURL")};
 const QString kModelProvider = QStringLiteral("model_provider");
 
 struct TomlDocument {
@@ -846,11 +852,7 @@ QString defaultUrl(const QString& configPath) {
             port = result.config->listen.port;
         }
     }
-    if (host == QStringLiteral("0.0.0.0") || host == QStringLiteral("::") || host.isEmpty())
-        host = QStringLiteral("127.0.0.1");
-    if (host.contains(u':'))
-        host = u'[' + host + u']';
-    return QStringLiteral("http://%1:%2").arg(host).arg(port);
+    return proxyUrl(host, port);
 }
 
 QByteArray readAll(const QString& path, bool& exists, QString& error) {
@@ -976,6 +978,103 @@ int undoFile(Client client, const QString& path, QJsonObject& state, QTextStream
     return 0;
 }
 
+// Where a client keeps its settings; its existence is what "installed" means here.
+QString settingsFolder(Client client, const QString& home) {
+    switch (client) {
+    case Client::ClaudeCode: return home + QStringLiteral("/.claude");
+    case Client::Codex:
+        return qEnvironmentVariableIsSet("CODEX_HOME") ? qEnvironmentVariable("CODEX_HOME") : home + QStringLiteral("/.codex");
+    case Client::OpenCode:
+        return (qEnvironmentVariableIsSet("XDG_CONFIG_HOME") ? qEnvironmentVariable("XDG_CONFIG_HOME")
+                                                             : home + QStringLiteral("/.config"))
+            + QStringLiteral("/opencode");
+    }
+    return {};
+}
+
+// The string at `path` of a JSON(C) document, when there is one.
+std::optional<QString> jsonString(const QByteArray& text, const QStringList& path) {
+    JsonLocator locator(text);
+    JsonNode root;
+    if (!locator.parse(root))
+        return std::nullopt;
+    const JsonNode* node = &root;
+    for (const QString& key : path) {
+        const JsonMember* member = node->kind == 'o' ? memberNamed(*node, key) : nullptr;
+        if (!member)
+            return std::nullopt;
+        node = &member->value;
+    }
+    return node->kind == 's' ? std::optional<QString>(node->string) : std::nullopt;
+}
+
+std::optional<QString> tomlString(const QByteArray& text, const QStringList& table, const QString& key) {
+    const TomlDocument doc = scanToml(text);
+    const auto range = tableLines(doc.lines, table);
+    const qsizetype i = range ? keyLine(doc.lines, *range, key) : -1;
+    return i >= 0 ? doc.lines[i].string : std::nullopt;
+}
+
+// Why a settings file that parses does not point at the proxy: what it says instead.
+QString notConnectedReason(Client client, const QString& path, const QByteArray& text) {
+    const auto says = [&path](const QString& key, const std::optional<QString>& value) {
+        return value ? QStringLiteral("%1: %2 is \"%3\"").arg(path, key, *value)
+                     : QStringLiteral("%1 does not set %2").arg(path, key);
+    };
+    switch (client) {
+    case Client::ClaudeCode: return says(kClaudeCodeKey.join(u'.'), jsonString(text, kClaudeCodeKey));
+    case Client::OpenCode: return says(kOpenCodeKey.join(u'.'), jsonString(text, kOpenCodeKey));
+    case Client::Codex:
+        if (const auto provider = tomlString(text, {}, kModelProvider); provider != QStringLiteral("understudy"))
+            return says(kModelProvider, provider);
+        return says(QStringLiteral("model_providers.understudy.base_url"),
+                    tomlString(text, kProviderTable, QStringLiteral("base_url")));
+    }
+    return {};
+}
+
+int connectAll(Client client, const QString& home, const QString& url, QTextStream& out, QTextStream& err) {
+    const QStringList files = clientFiles(client, home);
+    if (files.isEmpty()) {
+        err << "understudy connect: " << clientTitle(client) << " does not look installed (its settings folder "
+            << settingsFolder(client, home) << " does not exist); run it once, then connect again" << Qt::endl;
+        return kExitFailed;
+    }
+    QJsonObject state = readState();
+    int code = 0;
+    for (const QString& path : files)
+        code = std::max(code, connectFile(client, path, url, state, out, err));
+    return code;
+}
+
+int undoAll(Client client, QTextStream& out, QTextStream& err) {
+    QJsonObject state = readState();
+    int code = 0;
+    bool any = false;
+    for (const QString& path : state.keys()) {
+        if (state.value(path).toObject().value(QStringLiteral("client")).toString() != clientName(client))
+            continue;
+        any = true;
+        code = std::max(code, undoFile(client, path, state, out, err));
+    }
+    if (!any)
+        out << clientTitle(client) << ": nothing to undo (connect has not changed its settings)" << Qt::endl;
+    return code;
+}
+
+// What the command would print, without the "understudy: " the terminal needs to say who speaks.
+Outcome outcomeOf(const std::function<int(QTextStream&, QTextStream&)>& command) {
+    QString outText;
+    QString errText;
+    QTextStream out(&outText);
+    QTextStream err(&errText);
+    const bool ok = command(out, err) == 0;
+    out.flush();
+    err.flush();
+    static const QRegularExpression speaker(QStringLiteral("^understudy( connect)?: "), QRegularExpression::MultilineOption);
+    return {ok, (ok ? outText : errText).remove(speaker).trimmed()};
+}
+
 }  // namespace
 
 QJsonObject Change::toJson() const {
@@ -1005,8 +1104,10 @@ Change Change::fromJson(const QJsonObject& json) {
     return change;
 }
 
+QList<Client> allClients() { return {Client::ClaudeCode, Client::Codex, Client::OpenCode}; }
+
 std::optional<Client> clientNamed(const QString& name) {
-    for (const Client c : {Client::ClaudeCode, Client::Codex, Client::OpenCode}) {
+    for (const Client c : allClients()) {
         if (clientName(c) == name)
             return c;
     }
@@ -1031,15 +1132,10 @@ QString clientTitle(Client client) {
     return {};
 }
 
-Edit connectClaudeCode(const QByteArray& text, const QString& url) {
-    return setJsonString(text, {QStringLiteral("env"), QStringLiteral("ANTHROPIC_BASE_URL")}, url);
-}
+Edit connectClaudeCode(const QByteArray& text, const QString& url) { return setJsonString(text, kClaudeCodeKey, url); }
 
 Edit connectOpenCode(const QByteArray& text, const QString& url) {
-    return setJsonString(text,
-                         {QStringLiteral("provider"), QStringLiteral("anthropic"), QStringLiteral("options"),
-                          QStringLiteral("baseURL")},
-                         url + QStringLiteral("/v1"));
+    return setJsonString(text, kOpenCodeKey, url + QStringLiteral("/v1"));
 }
 
 Edit connectCodex(const QByteArray& original, const QString& url) {
@@ -1089,25 +1185,10 @@ Edit undoText(Client client, const QByteArray& text, const QList<Change>& change
 }
 
 QStringList clientFiles(Client client, const QString& home) {
-    QString folder;
-    QStringList names;
-    switch (client) {
-    case Client::ClaudeCode:
-        folder = home + QStringLiteral("/.claude");
-        names = {QStringLiteral("settings.json")};
-        break;
-    case Client::Codex:
-        folder = qEnvironmentVariableIsSet("CODEX_HOME") ? qEnvironmentVariable("CODEX_HOME") : home + QStringLiteral("/.codex");
-        names = {QStringLiteral("config.toml")};
-        break;
-    case Client::OpenCode: {
-        const QString config = qEnvironmentVariableIsSet("XDG_CONFIG_HOME") ? qEnvironmentVariable("XDG_CONFIG_HOME")
-                                                                           : home + QStringLiteral("/.config");
-        folder = config + QStringLiteral("/opencode");
-        names = {QStringLiteral("opencode.json"), QStringLiteral("opencode.jsonc")};
-        break;
-    }
-    }
+    const QString folder = settingsFolder(client, home);
+    const QStringList names = client == Client::ClaudeCode ? QStringList{QStringLiteral("settings.json")}
+        : client == Client::Codex                          ? QStringList{QStringLiteral("config.toml")}
+                                  : QStringList{QStringLiteral("opencode.json"), QStringLiteral("opencode.jsonc")};
     if (!QFileInfo(folder).isDir())
         return {};
     QStringList files;
@@ -1118,6 +1199,46 @@ QStringList clientFiles(Client client, const QString& home) {
     if (files.isEmpty())
         files.append(folder + u'/' + names.first());
     return files;
+}
+
+QString proxyUrl(QString host, int port) {
+    if (host == QStringLiteral("0.0.0.0") || host == QStringLiteral("::") || host.isEmpty())
+        host = QStringLiteral("127.0.0.1");
+    if (host.contains(u':'))
+        host = u'[' + host + u']';
+    return QStringLiteral("http://%1:%2").arg(host).arg(port);
+}
+
+Connection connectionState(Client client, const QString& home, const QString& url) {
+    using State = Connection::State;
+    const QStringList files = clientFiles(client, home);
+    if (files.isEmpty()) {
+        return {State::NotInstalled, {},
+                QStringLiteral("%1 does not exist: run %2 once").arg(settingsFolder(client, home), clientTitle(client))};
+    }
+    for (const QString& path : files) {
+        bool exists = false;
+        QString error;
+        const QByteArray text = readAll(path, exists, error);
+        if (!error.isEmpty())
+            return {State::Unreadable, path, error};
+        if (!exists)
+            return {State::NotConnected, path, QStringLiteral("%1 does not exist yet").arg(path)};
+        const Edit edit = connectText(client, text, url);
+        if (!edit.error.isEmpty())
+            return {State::Unreadable, path, QStringLiteral("%1: %2").arg(path, edit.error)};
+        if (edit.changed)
+            return {State::NotConnected, path, notConnectedReason(client, path, text)};
+    }
+    return {State::Connected, files.first(), {}};
+}
+
+Outcome connectClient(Client client, const QString& home, const QString& url) {
+    return outcomeOf([&](QTextStream& out, QTextStream& err) { return connectAll(client, home, url, out, err); });
+}
+
+Outcome undoClient(Client client) {
+    return outcomeOf([&](QTextStream& out, QTextStream& err) { return undoAll(client, out, err); });
 }
 
 int runConnectCommand(const QStringList& arguments, QTextStream& out, QTextStream& err) {
@@ -1140,38 +1261,15 @@ int runConnectCommand(const QStringList& arguments, QTextStream& out, QTextStrea
         err << "usage: understudy connect claude-code|codex|opencode [--undo] [--url URL]" << Qt::endl;
         return kExitUsage;
     }
-    QString proxyUrl = parser.isSet(url) ? parser.value(url)
-                                         : defaultUrl(parser.isSet(config) ? parser.value(config) : ConfigFile::defaultPath());
-    while (proxyUrl.endsWith(u'/'))
-        proxyUrl.chop(1);
-    if (!proxyUrl.startsWith(QStringLiteral("http://")) && !proxyUrl.startsWith(QStringLiteral("https://"))) {
-        err << "understudy connect: --url takes an http:// or https:// URL, not '" << proxyUrl << "'" << Qt::endl;
+    QString baseUrl = parser.isSet(url) ? parser.value(url)
+                                        : defaultUrl(parser.isSet(config) ? parser.value(config) : ConfigFile::defaultPath());
+    while (baseUrl.endsWith(u'/'))
+        baseUrl.chop(1);
+    if (!baseUrl.startsWith(QStringLiteral("http://")) && !baseUrl.startsWith(QStringLiteral("https://"))) {
+        err << "understudy connect: --url takes an http:// or https:// URL, not '" << baseUrl << "'" << Qt::endl;
         return kExitUsage;
     }
-    QJsonObject state = readState();
-    if (parser.isSet(undo)) {
-        int code = 0;
-        bool any = false;
-        for (const QString& path : state.keys()) {
-            if (state.value(path).toObject().value(QStringLiteral("client")).toString() != clientName(*client))
-                continue;
-            any = true;
-            code = std::max(code, undoFile(*client, path, state, out, err));
-        }
-        if (!any)
-            out << clientTitle(*client) << ": nothing to undo (connect has not changed its settings)" << Qt::endl;
-        return code;
-    }
-    const QStringList files = clientFiles(*client, QDir::homePath());
-    if (files.isEmpty()) {
-        err << "understudy connect: " << clientTitle(*client) << " does not look installed (its settings folder does not "
-            << "exist); run it once, then connect again" << Qt::endl;
-        return kExitFailed;
-    }
-    int code = 0;
-    for (const QString& path : files)
-        code = std::max(code, connectFile(*client, path, proxyUrl, state, out, err));
-    return code;
+    return parser.isSet(undo) ? undoAll(*client, out, err) : connectAll(*client, QDir::homePath(), baseUrl, out, err);
 }
 
 int runConnectCommand(const QStringList& arguments) {

@@ -17,6 +17,7 @@ namespace understudy::connect {
 
 enum class Client { ClaudeCode, Codex, OpenCode };
 
+QList<Client> allClients();
 std::optional<Client> clientNamed(const QString& name);  // "claude-code", "codex", "opencode"
 QString clientName(Client client);                       // as the user types it
 QString clientTitle(Client client);                      // "Claude Code"
@@ -58,6 +59,27 @@ Edit undoText(Client client, const QByteArray& text, const QList<Change>& change
 // The files a client reads, existing ones first; the first is the one created when none exists.
 // An empty list means the client's folder does not exist (the client does not look installed).
 QStringList clientFiles(Client client, const QString& home);
+
+// The proxy's base URL for a listen address: a wildcard address is reached on loopback.
+QString proxyUrl(QString host, int port);
+
+// Whether a client's settings point at the proxy at `url` now: its files are read, never written.
+struct Connection {
+    enum class State { Connected, NotConnected, NotInstalled, Unreadable };
+    State state = State::NotInstalled;
+    QString file;    // the settings file read (with several, the first that is not connected)
+    QString reason;  // unless Connected: why, naming the file and the value or the parse error
+};
+Connection connectionState(Client client, const QString& home, const QString& url);
+
+// `understudy connect <client>` and `--undo` without a command line, for the tray: `message` is what the
+// command prints, or its error.
+struct Outcome {
+    bool ok = false;
+    QString message;
+};
+Outcome connectClient(Client client, const QString& home, const QString& url);
+Outcome undoClient(Client client);
 
 // Arguments are those after "connect". Returns the process exit code.
 int runConnectCommand(const QStringList& arguments);

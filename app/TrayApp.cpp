@@ -1,12 +1,26 @@
 #include "TrayApp.h"
 
+#include "Connect.h"
+
 #include <QApplication>
 #include <QDateTime>
+#include <QDir>
 
 namespace understudy {
 namespace {
 
 const QString kNotificationsKey = QStringLiteral("notifications");
+
+ui::ClientConnection::State uiState(connect::Connection::State state) {
+    using State = ui::ClientConnection::State;
+    switch (state) {
+    case connect::Connection::State::Connected: return State::Connected;
+    case connect::Connection::State::NotConnected: return State::NotConnected;
+    case connect::Connection::State::NotInstalled: return State::NotInstalled;
+    case connect::Connection::State::Unreadable: return State::Unreadable;
+    }
+    return State::Unreadable;
+}
 
 }  // namespace
 
@@ -20,7 +34,8 @@ TrayApp::TrayApp(ProxyHost& host, const QString& settingsPath, QObject* parent)
 
     connect(&host, &ProxyHost::listening, this, [this](const QString& address, quint16 port) {
         m_board.listening(address, port);
-        render();
+        m_proxyUrl = connect::proxyUrl(address, port);
+        refreshConnections();
     });
     connect(&host, &ProxyHost::listenFailed, this, &TrayApp::onListenFailed);
     connect(&host, &ProxyHost::eventRecorded, this, &TrayApp::onEvent);
@@ -43,11 +58,16 @@ TrayApp::TrayApp(ProxyHost& host, const QString& settingsPath, QObject* parent)
     connect(&m_tray, &ui::Tray::statusRequested, this, &TrayApp::showStatus);
     connect(&m_tray, &ui::Tray::quitRequested, qApp, &QCoreApplication::quit);
     connect(&m_window, &ui::StatusWindow::retryRequested, this, &TrayApp::retryNow);
+    connect(&m_tray, &ui::Tray::connectToggled, this, &TrayApp::toggleConnection);
+    connect(&m_tray, &ui::Tray::connectMenuOpened, this, &TrayApp::refreshConnections);
     render();
     m_tray.show();
 }
 
-void TrayApp::showStatus() { m_window.bringToFront(); }
+void TrayApp::showStatus() {
+    refreshConnections();
+    m_window.bringToFront();
+}
 
 void TrayApp::onEvent(const ProxyEvent& event) {
     m_board.record(event);
@@ -83,6 +103,34 @@ void TrayApp::retryNow(const QString& target) {
     m_host.retryNow(target);
     m_board.retrying(target);
     render();
+}
+
+// Read again whenever it is about to be shown: the user may edit the files, or run `understudy connect`.
+void TrayApp::refreshConnections() {
+    if (m_proxyUrl.isEmpty())
+        return;
+    QList<ui::ClientConnection> connections;
+    for (const connect::Client client : connect::allClients()) {
+        const connect::Connection c = connect::connectionState(client, QDir::homePath(), m_proxyUrl);
+        connections.append({connect::clientName(client), connect::clientTitle(client),
+                            uiState(c.state), c.reason});
+    }
+    m_board.setConnections(connections);
+    render();
+}
+
+void TrayApp::toggleConnection(const QString& name, bool on) {
+    const std::optional<connect::Client> client = connect::clientNamed(name);
+    if (!client || m_proxyUrl.isEmpty())
+        return;
+    const connect::Outcome outcome =
+        on ? connect::connectClient(*client, QDir::homePath(), m_proxyUrl) : connect::undoClient(*client);
+    m_tray.notify({outcome.ok ? ui::Notification::Kind::Done : ui::Notification::Kind::Problem,
+                   QStringLiteral("%1 %2%3")
+                       .arg(connect::clientTitle(*client), outcome.ok ? QString() : QStringLiteral("not "),
+                            on ? QStringLiteral("connected") : QStringLiteral("disconnected")),
+                   outcome.message});
+    refreshConnections();  // the menu shows what the files say now, whatever happened
 }
 
 void TrayApp::notify(const std::optional<ui::Notification>& notification) {

@@ -31,6 +31,8 @@ private:
     void setPaused(bool paused);
     void setNotificationsEnabled(bool enabled);
     void retryNow(const QString& target);
+    void refreshConnections();
+    void toggleConnection(const QString& client, bool on);
     void notify(const std::optional<ui::Notification>& notification);
     void render();
 
@@ -40,6 +42,7 @@ private:
     ui::NotificationPolicy m_policy;
     ui::Tray m_tray;
     ui::StatusWindow m_window;
+    QString m_proxyUrl;  // what `understudy connect` writes into a client's settings, once listening
 };
 
 }  // namespace understudy

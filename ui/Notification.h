@@ -11,9 +11,10 @@
 namespace understudy::ui {
 
 struct Notification {
-    // Problem: a user action failed. Quota / QuotaBack: a plan or spend limit ran out / is back. Budget: a paid
-    // step's daily budget is spent. Spending: requests now go to a paid step instead of the subscription.
-    enum class Kind { Failover, Recovery, AllDown, Storm, Stopped, Problem, Quota, QuotaBack, Budget, Spending };
+    // Problem, Done: how an action of the user ended. Quota / QuotaBack: a plan or spend limit ran out / is back.
+    // Budget: a paid step's daily budget is spent. Spending: requests now go to a paid step instead of the
+    // subscription.
+    enum class Kind { Failover, Recovery, AllDown, Storm, Stopped, Problem, Done, Quota, QuotaBack, Budget, Spending };
     Kind kind = Kind::Failover;
     QString title;
     QString message;

@@ -156,6 +156,9 @@ void StatusBoard::requestDone(const ProxyEvent& event) {
     Serving& serving = m_status.serving[chain];
     if (serving.target != servedBy)
         serving = {servedBy, event.fields.value(QStringLiteral("fallbackDepth")).toInt(), event.timeMs};
+    const QString client = event.fields.value(QStringLiteral("client")).toString();
+    if (!client.isEmpty() && m_status.clientServing.value(client).target != servedBy)
+        m_status.clientServing[client] = {servedBy, serving.depth, event.timeMs};
 }
 
 void StatusBoard::failedOver(const ProxyEvent& event) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "ClientConnection.h"
 #include "config/Config.h"
 #include "routing/Health.h"
 #include "telemetry/Ledger.h"
@@ -54,6 +55,8 @@ struct Status {
     QMap<QString, TargetStatus> targets;  // every target seen, by "provider/model"
     std::optional<UsageSnapshot> usage;   // the ledger's latest figures; none until its first snapshot
     QString usageProblem;                 // why the ledger cannot record or show usage; empty when it can
+    QList<ClientConnection> connections;  // per coding agent: do its settings point here
+    QMap<QString, Serving> clientServing; // client ("claude-code", from its User-Agent) → who answered it last
 
     TrayState trayState() const;
     // One sentence for the tooltip and the status window, e.g. "Serving zai/glm-5 (fallback) since 14:03".
@@ -78,6 +81,7 @@ public:
     void setPaused(bool paused) { m_status.paused = paused; }
     // "Retry now" was asked for: the proxy probes the target with the next request.
     void retrying(const QString& target);
+    void setConnections(const QList<ClientConnection>& connections) { m_status.connections = connections; }
     void record(const ProxyEvent& event);
     // The ledger's figures, computed on its thread: the status window never queries the database itself.
     void usage(const UsageSnapshot& snapshot);

@@ -170,7 +170,8 @@ StatusWindow::StatusWindow(QWidget* parent) : QWidget(parent) {
     layout->addWidget(group(QStringLiteral("Targets"), m_targets), 1);
     layout->addWidget(group(QStringLiteral("Last switches"), m_switches), 1);
     layout->addWidget(usageSection());
-    resize(720, 820);
+    layout->addWidget(group(QStringLiteral("Clients"), m_clients));
+    resize(720, 900);
 
     m_clock.setInterval(15000);
     connect(&m_clock, &QTimer::timeout, this, [this] {
@@ -198,6 +199,7 @@ void StatusWindow::renderShown() {
     renderTargets(m_shown, nowMs());
     renderSwitches(m_shown);
     renderUsage(m_shown);
+    m_clients->render(m_shown);
 }
 
 void StatusWindow::showEvent(QShowEvent* event) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "ClientsPanel.h"
 #include "Status.h"
 #include "UsageChart.h"
 
@@ -57,6 +58,7 @@ private:
     UsageChart* m_chart;
     QLabel* m_usageNote;
     std::optional<qint64> m_usageShownMs;  // the snapshot on screen: an unchanged one is not redrawn
+    ClientsPanel* m_clients = new ClientsPanel;
     QTimer m_clock;  // "cooling until 14:05" turns into "probing" without a new event
     Status m_shown;
     TrayState m_iconState = TrayState::Stopped;

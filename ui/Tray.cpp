@@ -14,6 +14,7 @@ QSystemTrayIcon::MessageIcon messageIcon(Notification::Kind kind) {
     switch (kind) {
     case Notification::Kind::Recovery:
     case Notification::Kind::QuotaBack: return QSystemTrayIcon::Information;
+    case Notification::Kind::Done: return QSystemTrayIcon::Information;
     case Notification::Kind::Failover:
     case Notification::Kind::Storm:
     case Notification::Kind::Quota:
@@ -66,6 +67,9 @@ void Tray::buildMenu() {
     m_setup = m_menu.addMenu(QStringLiteral("Copy setup for"));
     for (Client client : allClients())
         connect(m_setup->addAction(clientName(client)), &QAction::triggered, this, [this, client] { copySetup(client); });
+    m_connect = m_menu.addMenu(QStringLiteral("Connect"));
+    m_connect->setToolTipsVisible(true);
+    connect(m_connect, &QMenu::aboutToShow, this, &Tray::connectMenuOpened);
     m_menu.addSeparator();
     connect(m_menu.addAction(QStringLiteral("Quit Understudy")), &QAction::triggered, this, &Tray::quitRequested);
 }
@@ -82,6 +86,29 @@ void Tray::render(const Status& status) {
     m_listenUrl = status.listenUrl;
     m_setup->setEnabled(status.listening);
     renderChains(status);
+    renderConnections(status);
+}
+
+// One checkable entry per client, ticked while its settings point at this proxy.
+void Tray::renderConnections(const Status& status) {
+    m_connect->setEnabled(status.listening && !status.connections.isEmpty());
+    for (const ClientConnection& c : status.connections) {
+        QAction*& entry = m_connectEntries[c.client];
+        if (!entry) {
+            entry = m_connect->addAction(c.title);
+            entry->setCheckable(true);
+            connect(entry, &QAction::triggered, this,
+                    [this, client = c.client](bool on) { Q_EMIT connectToggled(client, on); });
+        }
+        const bool connected = c.state == ClientConnection::State::Connected;
+        entry->setChecked(connected);
+        entry->setEnabled(c.state != ClientConnection::State::NotInstalled);
+        entry->setText(connected || c.state == ClientConnection::State::NotConnected
+                           ? c.title
+                           : QStringLiteral("%1 (%2)").arg(c.title, stateText(c.state)));
+        entry->setToolTip(connected ? QStringLiteral("%1 uses this proxy; untick to put its settings back").arg(c.title)
+                                    : c.detail);
+    }
 }
 
 void Tray::renderChains(const Status& status) {

@@ -23,6 +23,7 @@ public:
     void show() { m_icon.show(); }
 
     QMenu* menu() { return &m_menu; }
+    QMenu* connectMenu() { return m_connect; }
     const QSystemTrayIcon& icon() const { return m_icon; }
     TrayState state() const { return m_state; }
 
@@ -33,12 +34,16 @@ Q_SIGNALS:
     void statusRequested();
     void quitRequested();
     void notified(const understudy::ui::Notification& notification);
+    // Connect menu: the user ticked (connect) or unticked (undo) a client; the menu is opening (time to re-read).
+    void connectToggled(const QString& client, bool connect);
+    void connectMenuOpened();
 
 private:
     void buildMenu();
     void renderChains(const Status& status);
     void rebuildChains(const Status& status);
     void copySetup(Client client);
+    void renderConnections(const Status& status);
 
     QSystemTrayIcon m_icon;
     QMenu m_menu;
@@ -52,6 +57,8 @@ private:
     QAction* m_pause = nullptr;
     QAction* m_notifications = nullptr;
     QMenu* m_setup = nullptr;
+    QMenu* m_connect = nullptr;
+    QMap<QString, QAction*> m_connectEntries;  // client → its checkable entry
     QString m_listenUrl;
     TrayState m_state = TrayState::Stopped;
 };

@@ -141,6 +141,7 @@ QByteArray Continuation::deliver(const QList<StreamEvent>& events, const QByteAr
     for (const StreamEvent& event : std::as_const(m_pending)) {
         if (!m_passThrough)
             out += m_encoder->encode(event);
+        m_answered = m_answered || event.type == StreamEvent::Type::Finish;
         record(event);
     }
     m_pending.clear();

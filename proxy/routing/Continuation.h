@@ -59,6 +59,8 @@ public:
     bool restartable() const;
     // Restart mode: the target's answer does not begin with what the client has.
     bool diverged() const { return m_diverged; }
+    // The client has been sent the end of the message: it may hang up now, and has the whole answer.
+    bool answered() const { return m_answered; }
 
 private:
     struct Received {
@@ -103,6 +105,7 @@ private:
     QString m_skip;      // prefill: trailing whitespace the prefill left out (Anthropic refuses it), not to repeat
     QString m_expected;  // restart: what the answer must still begin with
     bool m_diverged = false;
+    bool m_answered = false;
     canonical::Usage m_usageBefore;   // of the attempts that broke
     canonical::Usage m_attemptUsage;  // announced at the current attempt's start
 };

@@ -74,6 +74,13 @@ Exchange::Exchange(ProxyContext context, std::shared_ptr<const Config> config, I
     connect(&m_timer, &QTimer::timeout, this, &Exchange::onTimeout);
     connect(&m_retryTimer, &QTimer::timeout, this, &Exchange::startAttempt);
     connect(client, &http::Connection::clientGone, this, [this] {
+        // A client may hang up as soon as it has the whole answer (Codex does, at response.completed), before the
+        // upstream's body has ended: that request was served, and is logged and counted as such.
+        if (m_phase == Phase::Streaming && m_continuation->answered()) {
+            m_client = nullptr;
+            completeStream();
+            return;
+        }
         dropCall();
         finish();
     });

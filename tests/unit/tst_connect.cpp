@@ -80,6 +80,12 @@ private Q_SLOTS:
     void opencode_jsoncCommentsAndTrailingCommas();
     void opencode_minimal_createsProviderChain();
 
+    void state_notInstalled_namesTheFolder();
+    void state_claude_followsTheFile();
+    void state_codex_namesTheActiveProvider();
+    void state_opencode_connectedOnlyWhenEveryFileIs();
+    void connectClient_outcomesForTheTray();
+
     void cli_connectTwice_undo_restoresBytes();
     void cli_brokenFile_exit1_untouched();
     void cli_notInstalled_reported();
@@ -350,6 +356,162 @@ void TestConnect::cli_notInstalled_reported() {
     QVERIFY(!QFile::exists(claude));
 
     QCOMPARE(runCli(dir, {QStringLiteral("cursor")}).exitCode, 2);
+}
+
+// --- connection state and the tray's calls, in this process against a temporary HOME ----------------------------
+
+namespace {
+
+using State = Connection::State;
+
+// A temporary HOME, with the variables that would move a client's settings elsewhere pointing into it, and
+// Understudy's data folder (connect-state.json) inside it too.
+struct Home {
+    QTemporaryDir dir;
+    QString path() const { return dir.filePath(QStringLiteral("home")); }
+    QString file(const QString& relative) const { return path() + u'/' + relative; }
+    Home() {
+        QDir().mkpath(path());
+        qputenv("XDG_CONFIG_HOME", file(QStringLiteral(".config")).toUtf8());
+        qputenv("XDG_DATA_HOME", dir.filePath(QStringLiteral("data")).toUtf8());
+        qunsetenv("CODEX_HOME");
+    }
+};
+
+const char* stateName(State state) {
+    switch (state) {
+    case State::Connected: return "Connected";
+    case State::NotConnected: return "NotConnected";
+    case State::NotInstalled: return "NotInstalled";
+    case State::Unreadable: return "Unreadable";
+    }
+    return "?";
+}
+
+bool is(const Connection& c, State state) {
+    if (c.state == state)
+        return true;
+    qWarning("state %s, expected %s (%s)", stateName(c.state), stateName(state), qPrintable(c.reason));
+    return false;
+}
+
+}  // namespace
+
+void TestConnect::state_notInstalled_namesTheFolder() {
+    const Home home;
+    for (const Client client : allClients()) {
+        const Connection c = connectionState(client, home.path(), kUrl);
+        QVERIFY(is(c, State::NotInstalled));
+        QVERIFY2(c.reason.contains(home.path()) && c.reason.contains(clientTitle(client)), qPrintable(c.reason));
+    }
+}
+
+void TestConnect::state_claude_followsTheFile() {
+    const Home home;
+    const QString settings = home.file(QStringLiteral(".claude/settings.json"));
+    QDir().mkpath(home.file(QStringLiteral(".claude")));
+    Connection c = connectionState(Client::ClaudeCode, home.path(), kUrl);
+    QVERIFY(is(c, State::NotConnected));
+    QCOMPARE(c.file, settings);
+    QVERIFY2(c.reason.contains(QStringLiteral("does not exist yet")), qPrintable(c.reason));
+
+    put(settings, data(QStringLiteral("claude-settings-noenv.json")));
+    c = connectionState(Client::ClaudeCode, home.path(), kUrl);
+    QVERIFY(is(c, State::NotConnected));
+    QVERIFY2(c.reason.endsWith(QStringLiteral("does not set env.ANTHROPIC_BASE_URL")), qPrintable(c.reason));
+
+    put(settings, "{ \"env\": { \"ANTHROPIC_BASE_URL\": \"https://gateway.example\" } }\n");
+    c = connectionState(Client::ClaudeCode, home.path(), kUrl);
+    QVERIFY(is(c, State::NotConnected));
+    QVERIFY2(c.reason.contains(QStringLiteral("env.ANTHROPIC_BASE_URL is \"https://gateway.example\"")), qPrintable(c.reason));
+    QVERIFY(is(connectionState(Client::ClaudeCode, home.path(), QStringLiteral("https://gateway.example")), State::Connected));
+
+    put(settings, data(QStringLiteral("claude-settings.json")));
+    QVERIFY(is(connectionState(Client::ClaudeCode, home.path(), kUrl), State::NotConnected));
+    QVERIFY(connectClient(Client::ClaudeCode, home.path(), kUrl).ok);
+    c = connectionState(Client::ClaudeCode, home.path(), kUrl);
+    QVERIFY(is(c, State::Connected));
+    QCOMPARE(c.file, settings);
+    QVERIFY(c.reason.isEmpty());
+    // Connected means connected to this proxy: another port is not it.
+    QVERIFY(is(connectionState(Client::ClaudeCode, home.path(), QStringLiteral("http://127.0.0.1:8791")), State::NotConnected));
+
+    put(settings, data(QStringLiteral("claude-settings-broken.json")));
+    c = connectionState(Client::ClaudeCode, home.path(), kUrl);
+    QVERIFY(is(c, State::Unreadable));
+    QVERIFY2(c.reason.startsWith(settings + QStringLiteral(": line ")), qPrintable(c.reason));
+    QCOMPARE(contentOf(settings), data(QStringLiteral("claude-settings-broken.json")));  // reading never writes
+}
+
+void TestConnect::state_codex_namesTheActiveProvider() {
+    const Home home;
+    const QString config = home.file(QStringLiteral(".codex/config.toml"));
+    put(config, data(QStringLiteral("codex-config.toml")));
+    Connection c = connectionState(Client::Codex, home.path(), kUrl);
+    QVERIFY(is(c, State::NotConnected));
+    const QByteArray before = contentOf(config);
+    QVERIFY2(c.reason.contains(QStringLiteral("model_provider")), qPrintable(c.reason));
+
+    put(config, "model_provider = \"openai\"\n");
+    QCOMPARE(connectionState(Client::Codex, home.path(), kUrl).reason,
+             config + QStringLiteral(": model_provider is \"openai\""));
+
+    put(config, before);
+    const Outcome connected = connectClient(Client::Codex, home.path(), kUrl);
+    QVERIFY2(connected.ok, qPrintable(connected.message));
+    QVERIFY(is(connectionState(Client::Codex, home.path(), kUrl), State::Connected));
+    c = connectionState(Client::Codex, home.path(), QStringLiteral("http://127.0.0.1:9999"));
+    QVERIFY(is(c, State::NotConnected));
+    QCOMPARE(c.reason, config + QStringLiteral(": model_providers.understudy.base_url is \"") + kUrl + QStringLiteral("/v1\""));
+
+    put(config, data(QStringLiteral("codex-config-broken.toml")));
+    QVERIFY(is(connectionState(Client::Codex, home.path(), kUrl), State::Unreadable));
+}
+
+void TestConnect::state_opencode_connectedOnlyWhenEveryFileIs() {
+    const Home home;
+    const QString json = home.file(QStringLiteral(".config/opencode/opencode.json"));
+    const QString jsonc = home.file(QStringLiteral(".config/opencode/opencode.jsonc"));
+    put(json, data(QStringLiteral("opencode-minimal.json")));
+    put(jsonc, data(QStringLiteral("opencode.jsonc")));
+    QVERIFY(connectClient(Client::OpenCode, home.path(), kUrl).ok);
+    QVERIFY(is(connectionState(Client::OpenCode, home.path(), kUrl), State::Connected));
+
+    put(jsonc, data(QStringLiteral("opencode.jsonc")));  // the user put one file back
+    const Connection c = connectionState(Client::OpenCode, home.path(), kUrl);
+    QVERIFY(is(c, State::NotConnected));
+    QCOMPARE(c.file, jsonc);
+    QVERIFY2(c.reason.contains(QStringLiteral("provider.anthropic.options.baseURL")), qPrintable(c.reason));
+}
+
+void TestConnect::connectClient_outcomesForTheTray() {
+    const Home home;
+    const Outcome missing = connectClient(Client::Codex, home.path(), kUrl);
+    QVERIFY(!missing.ok);
+    QVERIFY2(missing.message.startsWith(QStringLiteral("Codex does not look installed")), qPrintable(missing.message));
+
+    const QString settings = home.file(QStringLiteral(".claude/settings.json"));
+    const QByteArray original = data(QStringLiteral("claude-settings.json"));
+    put(settings, original);
+    const Outcome connected = connectClient(Client::ClaudeCode, home.path(), kUrl);
+    QVERIFY(connected.ok);
+    QVERIFY2(connected.message.startsWith(QStringLiteral("Claude Code: ") + settings + QStringLiteral(" now points at ") + kUrl),
+             qPrintable(connected.message));
+    const Outcome again = connectClient(Client::ClaudeCode, home.path(), kUrl);
+    QVERIFY(again.ok);
+    QVERIFY2(again.message.contains(QStringLiteral("already points at")), qPrintable(again.message));
+
+    const Outcome undone = undoClient(Client::ClaudeCode);
+    QVERIFY2(undone.ok, qPrintable(undone.message));
+    QVERIFY2(undone.message.contains(QStringLiteral(" restored (backup: ")), qPrintable(undone.message));
+    QCOMPARE(contentOf(settings), original);
+    QVERIFY(undoClient(Client::ClaudeCode).message.contains(QStringLiteral("nothing to undo")));
+
+    put(settings, data(QStringLiteral("claude-settings-broken.json")));
+    const Outcome broken = connectClient(Client::ClaudeCode, home.path(), kUrl);
+    QVERIFY(!broken.ok);
+    QVERIFY2(broken.message.startsWith(settings + QStringLiteral(": line ")), qPrintable(broken.message));
+    QVERIFY2(!broken.message.contains(QStringLiteral("understudy:")), qPrintable(broken.message));
 }
 
 QTEST_GUILESS_MAIN(TestConnect)

@@ -20,6 +20,9 @@ class Connection;
 class Server;
 class UpstreamPool;
 }
+namespace google {
+class TokenCache;
+}
 
 // The proxy: an HTTP server on the listen address, the upstream connection pool, per-target health and
 // telemetry. Lives on one thread (see ProxyThread); every entry point must be called on that thread.
@@ -59,6 +62,7 @@ private:
     std::shared_ptr<const Config> m_config;
     http::Server* m_server = nullptr;
     http::UpstreamPool* m_pool = nullptr;
+    google::TokenCache* m_googleTokens = nullptr;  // Vertex access tokens, per service account
     HealthBoard m_health;
     PrefillRefusals m_prefillRefusals;  // targets that answered a prefill with 400: never sent one again
     HealthBoard m_passThroughHealth;  // paused: forgets every failure, so nothing is ever skipped

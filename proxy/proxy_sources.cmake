@@ -6,6 +6,7 @@ set(UNDERSTUDY_PROXY_SOURCES
   dialects/UsageMeter.cpp
   http/Connection.cpp http/Server.cpp http/Upstream.cpp
   json/JsonScan.cpp
+  providers/GoogleAuth.cpp providers/Vertex.cpp
   security/Access.cpp
   routing/Continuation.cpp routing/Exchange.cpp routing/FailoverPolicy.cpp routing/Health.cpp routing/Route.cpp
   telemetry/Telemetry.cpp

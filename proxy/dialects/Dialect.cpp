@@ -123,6 +123,8 @@ std::optional<Dialect> dialectOf(ProviderType type) {
     case ProviderType::Anthropic: return Dialect::AnthropicMessages;
     case ProviderType::OpenAIChat: return Dialect::OpenAIChat;
     case ProviderType::OpenAIResponses: return Dialect::OpenAIResponses;
+    case ProviderType::Vertex: return Dialect::AnthropicMessages;
+    case ProviderType::AzureOpenAI: return Dialect::OpenAIChat;
     default: return std::nullopt;
     }
 }

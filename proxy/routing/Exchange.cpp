@@ -3,6 +3,9 @@
 #include "config/Secrets.h"
 #include "dialects/Translation.h"
 #include "http/Connection.h"
+#include "providers/Azure.h"
+#include "providers/GoogleAuth.h"
+#include "providers/Vertex.h"
 #include "routing/Health.h"
 #include "telemetry/Telemetry.h"
 
@@ -137,6 +140,7 @@ void Exchange::nextTarget() {
         }
         m_probing = admission == HealthBoard::Admission::Probe;
         m_retries = 0;
+        m_accessToken.clear();
         if (!m_lastFailedTarget.isEmpty()) {
             m_ctx.telemetry->counters().failovers += 1;
             EventFields fields{{QStringLiteral("from"), m_lastFailedTarget},
@@ -177,6 +181,10 @@ void Exchange::answerTokenCountLocally() {
 }
 
 void Exchange::startAttempt() {
+    if (needsAccessToken() && m_accessToken.isEmpty()) {
+        awaitAccessToken();
+        return;
+    }
     if (m_continuing)
         m_mode = acceptsPrefill(target()) ? Continuation::Mode::Prefill : Continuation::Mode::Restart;
     QString error;
@@ -207,6 +215,41 @@ void Exchange::startAttempt() {
     armTimer(m_config->failover.connectTimeoutMs);
 }
 
+bool Exchange::needsAccessToken() const { return target().provider->type == ProviderType::Vertex; }
+
+// The credential comes from a token endpoint, which must not stall the proxy thread: the attempt waits for it
+// (bounded like a connection) and starts when it arrives. Failing to get one is the target failing.
+void Exchange::awaitAccessToken() {
+    const ProviderConfig& provider = *target().provider;
+    const QString owner = QStringLiteral("provider '%1'").arg(provider.id);
+    const SecretLookup account = resolveSecret(provider.serviceAccount, owner, QStringLiteral("serviceAccount"));
+    if (!account.error.isEmpty() || !m_ctx.googleTokens) {
+        if (m_probing)
+            m_ctx.health->releaseProbe(target().key());
+        m_probing = false;
+        m_onlyTimeouts = false;
+        skipTarget(account.error.isEmpty() ? QStringLiteral("skipped: no access-token source") : account.error);
+        nextTarget();
+        return;
+    }
+    m_phase = Phase::Authorizing;
+    armTimer(m_config->failover.connectTimeoutMs);
+    m_ctx.googleTokens->get(account.value, this, [this, index = m_index, owner](const google::AccessToken& token) {
+        if (m_phase != Phase::Authorizing || m_index != index)
+            return;  // timed out meanwhile
+        m_timer.stop();
+        if (!token.error.isEmpty()) {
+            Verdict v;
+            v.kind = OutcomeClass::Failover;
+            v.reason = QStringLiteral("%1 got no access token: %2").arg(owner, token.error);
+            settle(v);
+            return;
+        }
+        m_accessToken = token.value;
+        startAttempt();
+    });
+}
+
 http::OutboundRequest Exchange::outboundFor(const Target& t, QString* error) const {
     const ProviderConfig& provider = *t.provider;
     const Dialect upstream = *dialectOf(provider.type);
@@ -219,6 +262,11 @@ http::OutboundRequest Exchange::outboundFor(const Target& t, QString* error) con
     out.url.setPath(basePath + QString::fromLatin1(upstreamPath(upstream, isCountTokens())));
     if (!m_in.request.query.isEmpty())
         out.url.setQuery(QString::fromLatin1(m_in.request.query));
+    if (provider.type == ProviderType::Vertex)
+        out.url = vertex::requestUrl(provider.baseUrl, provider.project, provider.region, t.model, m_wantsStream,
+                                     isCountTokens());
+    else if (provider.type == ProviderType::AzureOpenAI)
+        out.url = azure::chatUrl(azure::parseEndpoint(provider.endpoint), provider.apiVersion, t.model);
     out.method = m_in.request.method;
 
     out.headers.reserve(m_in.request.headers.fields().size() + 2);
@@ -244,13 +292,20 @@ http::OutboundRequest Exchange::outboundFor(const Target& t, QString* error) con
         }
         break;
     case AuthMode::Key: {
-        const SecretLookup key = resolveSecret(provider.apiKey, QStringLiteral("provider '%1'").arg(provider.id));
+        if (provider.type == ProviderType::Vertex) {
+            out.headers.set("Authorization", "Bearer " + m_accessToken);
+            break;
+        }
+        const SecretLookup key = resolveSecret(provider.apiKey, QStringLiteral("provider '%1'").arg(provider.id),
+                                               provider.bearerToken ? QStringLiteral("bearerToken") : QStringLiteral("apiKey"));
         if (!key.error.isEmpty()) {
             *error = key.error;
             return {};
         }
         if (provider.type == ProviderType::Anthropic)
             out.headers.set("x-api-key", key.value);
+        else if (provider.type == ProviderType::AzureOpenAI && !provider.bearerToken)
+            out.headers.set("api-key", key.value);
         else
             out.headers.set("Authorization", "Bearer " + key.value);
         break;
@@ -273,11 +328,15 @@ http::OutboundRequest Exchange::outboundFor(const Target& t, QString* error) con
                          .arg(dialectName(upstream), body.error);
             return {};
         }
-        out.body = std::move(body.body);
+        out.body = provider.type == ProviderType::Vertex
+            ? vertex::requestBody(body.body, json::scanObject(body.body), isCountTokens(), t.model)
+            : std::move(body.body);
         return out;
     }
     const json::Span modelSpan = m_scan.find("model");
-    if (modelSpan.isValid() && t.model != m_requestedModel)
+    if (provider.type == ProviderType::Vertex)
+        out.body = vertex::requestBody(m_in.request.body, m_scan, isCountTokens(), t.model);
+    else if (modelSpan.isValid() && t.model != m_requestedModel)
         out.body = json::replaced(m_in.request.body, modelSpan, json::quoted(t.model));
     else
         out.body = m_in.request.body;  // shared, not copied
@@ -471,6 +530,9 @@ void Exchange::onTimeout() {
     }
     Verdict v;
     switch (m_phase) {
+    case Phase::Authorizing:
+        v = timeoutVerdict(QStringLiteral("no access token"), f.connectTimeoutMs);
+        break;
     case Phase::Connecting:
         v = timeoutVerdict(QStringLiteral("no connection"), f.connectTimeoutMs);
         break;

@@ -27,6 +27,9 @@ class Connection;
 }
 class HealthBoard;
 class Telemetry;
+namespace google {
+class TokenCache;
+}
 
 // What an exchange needs from the proxy that owns it (all on the proxy thread).
 struct ProxyContext {
@@ -34,6 +37,7 @@ struct ProxyContext {
     HealthBoard* health = nullptr;
     Telemetry* telemetry = nullptr;
     PrefillRefusals* prefillRefusals = nullptr;  // learned for the proxy's life; without it, per exchange
+    google::TokenCache* googleTokens = nullptr;   // Vertex access tokens, shared by every exchange
 };
 
 // One inbound model request and its attempt loop (DESIGN.md §3): try each target of the plan in order, retry
@@ -58,7 +62,7 @@ Q_SIGNALS:
     void finished();
 
 private:
-    enum class Phase { Idle, Connecting, AwaitingHead, AwaitingContent, ReadingBody, Streaming, Done };
+    enum class Phase { Idle, Authorizing, Connecting, AwaitingHead, AwaitingContent, ReadingBody, Streaming, Done };
     struct AttemptRecord {
         QString target;
         QString outcome;
@@ -66,6 +70,8 @@ private:
 
     void nextTarget();
     void startAttempt();
+    bool needsAccessToken() const;
+    void awaitAccessToken();
     http::OutboundRequest outboundFor(const Target& target, QString* error) const;
     bool acceptsPrefill(const Target& target) const;
     PrefillRefusals& prefillRefusals();
@@ -130,6 +136,7 @@ private:
     QByteArray m_tooLongBody;
 
     Phase m_phase = Phase::Idle;
+    QByteArray m_accessToken;  // fetched for the current target, when it needs one (Vertex)
     QPointer<http::UpstreamCall> m_call;
     QTimer m_timer;
     QTimer m_retryTimer;

@@ -10,7 +10,7 @@ Endpoint parseEndpoint(const QString& pasted) {
     const QUrl url(pasted.trimmed(), QUrl::StrictMode);
     const bool http = url.scheme() == u"http" || url.scheme() == u"https";
     if (!url.isValid() || !http || url.host().isEmpty()) {
-        endpoint.error = QStringLiteral("must be an absolute https:// URL, e.g. https://my-resource.openai.azure.com");
+        endpoint.error = QStringLiteral("must be an absolute http:// or https:// URL, e.g. https://my-resource.openai.azure.com");
         return endpoint;
     }
     if (!url.userInfo().isEmpty()) {

@@ -166,6 +166,12 @@ void TokenCache::get(const QByteArray& serviceAccount, QObject* context, std::fu
         fetch(serviceAccount, entry);
 }
 
+void TokenCache::forget(const QByteArray& serviceAccount, const QByteArray& token) {
+    const auto entry = m_entries.find(serviceAccount);
+    if (entry != m_entries.end() && entry->token.value == token)
+        entry->token = {};
+}
+
 void TokenCache::fetch(const QByteArray& serviceAccount, Entry& entry) {
     ++m_fetchesStarted;
     entry.fetching = true;

@@ -71,6 +71,10 @@ public:
     // later on this thread. Nothing is called once `context` is destroyed.
     void get(const QByteArray& serviceAccount, QObject* context, std::function<void(const AccessToken&)> done);
 
+    // Drops `token` when it is still the cached one: the API refused it (revoked before its stated expiry), so
+    // the next get() fetches a new one. Several refusals of one token cause one fetch, not several.
+    void forget(const QByteArray& serviceAccount, const QByteArray& token);
+
     int fetchesStarted() const { return m_fetchesStarted; }
 
     qint64 refreshMarginMs = 5 * 60 * 1000;

@@ -250,6 +250,23 @@ void Exchange::awaitAccessToken() {
     });
 }
 
+// Google can revoke a token before its stated expiry: one 401 gets a fresh token and the same request again.
+bool Exchange::retryWithFreshToken(const Verdict& v) {
+    if (v.status != 401 || !needsAccessToken() || m_renewedToken || m_continuing || !m_ctx.googleTokens)
+        return false;
+    const ProviderConfig& provider = *target().provider;
+    const SecretLookup account = resolveSecret(provider.serviceAccount, QStringLiteral("provider '%1'").arg(provider.id),
+                                               QStringLiteral("serviceAccount"));
+    if (!account.error.isEmpty())
+        return false;
+    m_renewedToken = true;
+    m_ctx.googleTokens->forget(account.value, m_accessToken);
+    m_accessToken.clear();
+    m_attempts.append({target().key(), QStringLiteral("HTTP 401, asked again with a fresh access token")});
+    startAttempt();
+    return true;
+}
+
 http::OutboundRequest Exchange::outboundFor(const Target& t, QString* error) const {
     const ProviderConfig& provider = *t.provider;
     const Dialect upstream = *dialectOf(provider.type);
@@ -558,6 +575,8 @@ void Exchange::settle(const Verdict& v) {
     case OutcomeClass::Success:
         return;
     case OutcomeClass::ClientError:
+        if (retryWithFreshToken(v))
+            return;
         markHealthy();  // it answered: the target is up, the request is at fault
         if (m_continuing)
             refusedWhileContinuing(v);

@@ -72,6 +72,7 @@ private:
     void startAttempt();
     bool needsAccessToken() const;
     void awaitAccessToken();
+    bool retryWithFreshToken(const Verdict& verdict);
     http::OutboundRequest outboundFor(const Target& target, QString* error) const;
     bool acceptsPrefill(const Target& target) const;
     PrefillRefusals& prefillRefusals();
@@ -137,6 +138,7 @@ private:
 
     Phase m_phase = Phase::Idle;
     QByteArray m_accessToken;  // fetched for the current target, when it needs one (Vertex)
+    bool m_renewedToken = false;  // a 401 already got a fresh token once for this request
     QPointer<http::UpstreamCall> m_call;
     QTimer m_timer;
     QTimer m_retryTimer;

@@ -205,6 +205,32 @@ private Q_SLOTS:
         QCOMPARE(vertexMock.requests().at(2).headers.value("authorization"), QByteArray("Bearer test-token-next"));
     }
 
+    void revokedToken_401_isRenewedOnce_andTheRequestServed() {
+        MockUpstream primary, vertexMock, tokens;
+        primary.setDefault(rateLimited());
+        tokens.enqueue(tokenReply("test-token-revoked", 3600));
+        tokens.enqueue(tokenReply("test-token-renewed", 3600));
+        vertexMock.enqueue(errorReply(401, R"({"error":{"code":401,"message":"Request had invalid authentication credentials.","status":"UNAUTHENTICATED"}})"));
+        vertexMock.setDefault(anthropicMessage(QStringLiteral("from vertex"), QStringLiteral("claude-sonnet-4-5")));
+        qputenv(kServiceAccountVariable, serviceAccountJson(tokens.baseUrl("/token")));
+        ProxyUnderTest proxy(vertexChain(primary, vertexMock));
+
+        const ClientResponse r = postMessages(proxy.port(), false);
+        QCOMPARE(r.status, 200);
+        QCOMPARE(r.headers.value("x-understudy-provider"), QByteArray("vertex"));
+        QCOMPARE(vertexMock.hits(), 2);
+        QCOMPARE(vertexMock.requests().at(0).headers.value("authorization"), QByteArray("Bearer test-token-revoked"));
+        QCOMPARE(vertexMock.requests().at(1).headers.value("authorization"), QByteArray("Bearer test-token-renewed"));
+        QCOMPARE(tokens.hits(), 2);
+
+        // A key that keeps being refused is not retried in a loop: the 401 reaches the client.
+        vertexMock.setDefault(errorReply(401, R"({"error":{"code":401,"message":"Request had invalid authentication credentials.","status":"UNAUTHENTICATED"}})"));
+        tokens.setDefault(tokenReply("test-token-again", 3600));
+        const ClientResponse refused = postMessages(proxy.port(), false);
+        QCOMPARE(refused.status, 401);
+        QCOMPARE(vertexMock.hits(), 4);
+    }
+
     void concurrentRequests_shareOneTokenFetch() {
         MockUpstream primary, vertexMock, tokens;
         primary.setDefault(rateLimited());

@@ -4,6 +4,7 @@
 #include "http/Connection.h"
 #include "http/Server.h"
 #include "http/Upstream.h"
+#include "providers/GoogleAuth.h"
 #include "routing/Exchange.h"
 #include "routing/Route.h"
 #include "security/Access.h"
@@ -78,6 +79,7 @@ QByteArray promLabel(const QString& value) {
 
 Proxy::Proxy(QObject* parent) : QObject(parent), m_telemetry(new Telemetry(this)), m_startedMs(nowMs()) {
     m_pool = new http::UpstreamPool(this);
+    m_googleTokens = new google::TokenCache(m_pool, this);
 }
 
 Proxy::~Proxy() = default;
@@ -145,10 +147,10 @@ void Proxy::handle(http::Request&& request, http::Connection* connection) {
     Exchange* exchange = nullptr;
     if (m_paused) {
         m_passThroughHealth = HealthBoard();
-        exchange = new Exchange({m_pool, &m_passThroughHealth, m_telemetry, &m_prefillRefusals, &m_clock, nullptr}, firstStepsOnly(*m_config),
+        exchange = new Exchange({m_pool, &m_passThroughHealth, m_telemetry, &m_prefillRefusals, &m_clock, nullptr, m_googleTokens}, firstStepsOnly(*m_config),
                                 std::move(inbound), connection);
     } else {
-        exchange = new Exchange({m_pool, &m_health, m_telemetry, &m_prefillRefusals, &m_clock, &m_spend}, m_config, std::move(inbound), connection);
+        exchange = new Exchange({m_pool, &m_health, m_telemetry, &m_prefillRefusals, &m_clock, &m_spend, m_googleTokens}, m_config, std::move(inbound), connection);
     }
     connect(exchange, &Exchange::finished, exchange, &QObject::deleteLater);
     exchange->start();

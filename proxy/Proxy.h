@@ -23,6 +23,9 @@ class Connection;
 class Server;
 class UpstreamPool;
 }
+namespace google {
+class TokenCache;
+}
 
 // The proxy: an HTTP server on the listen address, the upstream connection pool, per-target health and
 // telemetry. Lives on one thread (see ProxyThread); every entry point must be called on that thread.
@@ -68,6 +71,7 @@ private:
     std::shared_ptr<const Config> m_config;
     http::Server* m_server = nullptr;
     http::UpstreamPool* m_pool = nullptr;
+    google::TokenCache* m_googleTokens = nullptr;  // Vertex access tokens, per service account
     HealthBoard m_health;
     Clock m_clock;
     SpendGuard m_spend;  // paid steps' daily budgets

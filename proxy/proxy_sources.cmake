@@ -7,6 +7,7 @@ set(UNDERSTUDY_PROXY_SOURCES
   http/Connection.cpp http/Server.cpp http/Upstream.cpp
   json/JsonScan.cpp
   providers/Bedrock.cpp providers/EventStream.cpp providers/SigV4.cpp
+  providers/GoogleAuth.cpp providers/Vertex.cpp
   security/Access.cpp
   routing/Continuation.cpp routing/Exchange.cpp routing/FailoverPolicy.cpp routing/Health.cpp routing/Route.cpp
   routing/ModelTraits.cpp routing/SpendGuard.cpp

@@ -1,6 +1,7 @@
 #include "config/Config.h"
 
 #include "config/Secrets.h"
+#include "providers/Azure.h"
 
 #include <QHash>
 #include <QJsonArray>
@@ -274,8 +275,8 @@ QStringList providerKeys(ProviderType type) {
     case ProviderType::OpenAIResponses: return {"type", "baseUrl", "auth", "apiKey", "prefill"};
     case ProviderType::Bedrock:
         return {"type", "region", "accessKeyId", "secretAccessKey", "sessionToken", "endpoint", "prefill"};
-    case ProviderType::Vertex: return {"type", "project", "region", "serviceAccount", "prefill"};
-    case ProviderType::AzureOpenAI: return {"type", "endpoint", "apiVersion", "apiKey", "prefill"};
+    case ProviderType::Vertex: return {"type", "project", "region", "serviceAccount", "baseUrl", "prefill"};
+    case ProviderType::AzureOpenAI: return {"type", "endpoint", "apiVersion", "apiKey", "bearerToken", "prefill"};
     }
     return {};
 }
@@ -653,15 +654,41 @@ private:
         provider.project = requiredText(field(object, path, QStringLiteral("project")));
         provider.region = requiredText(field(object, path, QStringLiteral("region")));
         provider.serviceAccount = requiredSecret(field(object, path, QStringLiteral("serviceAccount")));
+        const Field baseUrl = field(object, path, QStringLiteral("baseUrl"));  // e.g. a Private Service Connect host
+        if (baseUrl.present())
+            provider.baseUrl = httpUrl(baseUrl).value_or(QUrl());
     }
 
+    // The endpoint is whatever URL the Azure portal showed: the deployment and api-version may come with it.
     void readAzure(const QJsonObject& object, const QString& path, ProviderConfig& provider) {
         provider.auth = AuthMode::Key;
         const Field endpoint = field(object, path, QStringLiteral("endpoint"));
-        if (require(endpoint))
-            provider.endpoint = httpUrl(endpoint).value_or(QUrl()).toString();
-        provider.apiVersion = requiredText(field(object, path, QStringLiteral("apiVersion")));
-        provider.apiKey = requiredSecret(field(object, path, QStringLiteral("apiKey")));
+        const Field apiVersion = field(object, path, QStringLiteral("apiVersion"));
+        provider.apiVersion = text(apiVersion).value_or(QString());
+        const std::optional<QString> pasted = require(endpoint) ? text(endpoint) : std::nullopt;
+        if (pasted) {
+            const azure::Endpoint parsed = azure::parseEndpoint(*pasted);
+            provider.endpoint = *pasted;
+            if (!parsed.error.isEmpty())
+                report(endpoint.path, parsed.error);
+            else if (!provider.apiVersion.isEmpty() && !parsed.apiVersion.isEmpty() && provider.apiVersion != parsed.apiVersion)
+                report(apiVersion.path, QStringLiteral("\"%1\" differs from the endpoint's api-version \"%2\"; keep one")
+                                            .arg(provider.apiVersion, parsed.apiVersion));
+            else if (provider.apiVersion.isEmpty() && parsed.apiVersion.isEmpty() && !parsed.v1)
+                report(apiVersion.path, QStringLiteral("\"apiVersion\" is required with this endpoint, e.g. "
+                                                       "\"2024-10-21\"; or use the v1 endpoint "
+                                                       "https://<resource>.openai.azure.com/openai/v1/, which needs none"));
+            if (provider.apiVersion.isEmpty())
+                provider.apiVersion = parsed.apiVersion;
+        }
+        // An Entra ID access token instead of a key: sent as "Authorization: Bearer", not "api-key".
+        const Field apiKey = field(object, path, QStringLiteral("apiKey"));
+        const Field bearer = field(object, path, QStringLiteral("bearerToken"));
+        if (apiKey.present() == bearer.present())
+            report(apiKey.path, QStringLiteral("write exactly one of \"apiKey\" (the resource's key) and \"bearerToken\" "
+                                               "(a Microsoft Entra ID token), as \"env:NAME\" or \"keychain:NAME\""));
+        provider.bearerToken = bearer.present();
+        provider.apiKey = secretReference(bearer.present() ? bearer : apiKey).value_or(QString());
     }
 
     void readChains(QMap<QString, ChainConfig>& chains) {

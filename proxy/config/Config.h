@@ -30,6 +30,7 @@ struct ProviderConfig {
     bool prefill = true;   // accepts a trailing assistant message
     // Cloud providers (issue: keychain + cloud providers). Kept so --check-config accepts them today.
     QString region, project, endpoint, apiVersion, accessKeyId, secretAccessKey, sessionToken, serviceAccount;
+    bool bearerToken = false;  // azure-openai: apiKey refers to an Entra ID token, sent as "Authorization: Bearer"
 };
 
 // What a chain step does to the requested model: keep it, replace it, or map it by glob ('*' any run of

@@ -124,6 +124,8 @@ std::optional<Dialect> dialectOf(ProviderType type) {
     case ProviderType::OpenAIChat: return Dialect::OpenAIChat;
     case ProviderType::OpenAIResponses: return Dialect::OpenAIResponses;
     case ProviderType::Bedrock: return Dialect::AnthropicMessages;  // Anthropic models through InvokeModel
+    case ProviderType::Vertex: return Dialect::AnthropicMessages;
+    case ProviderType::AzureOpenAI: return Dialect::OpenAIChat;
     default: return std::nullopt;
     }
 }

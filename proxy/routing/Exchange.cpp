@@ -3,7 +3,10 @@
 #include "config/Secrets.h"
 #include "dialects/Translation.h"
 #include "http/Connection.h"
+#include "providers/Azure.h"
 #include "providers/Bedrock.h"
+#include "providers/GoogleAuth.h"
+#include "providers/Vertex.h"
 #include "routing/Clock.h"
 #include "routing/Health.h"
 #include "routing/SpendGuard.h"
@@ -151,6 +154,7 @@ void Exchange::nextTarget() {
         }
         m_probing = admission == HealthBoard::Admission::Probe;
         m_retries = 0;
+        m_accessToken.clear();
         if (!m_lastFailedTarget.isEmpty()) {
             m_ctx.telemetry->counters().failovers += 1;
             EventFields fields{{QStringLiteral("from"), m_lastFailedTarget},
@@ -192,6 +196,10 @@ void Exchange::answerTokenCountLocally() {
 }
 
 void Exchange::startAttempt() {
+    if (needsAccessToken() && m_accessToken.isEmpty()) {
+        awaitAccessToken();
+        return;
+    }
     if (m_continuing)
         m_mode = acceptsPrefill(target()) ? Continuation::Mode::Prefill : Continuation::Mode::Restart;
     QString error;
@@ -225,6 +233,59 @@ void Exchange::startAttempt() {
     armTimer(m_config->failover.connectTimeoutMs);
 }
 
+bool Exchange::needsAccessToken() const { return target().provider->type == ProviderType::Vertex; }
+
+// The credential comes from a token endpoint, which must not stall the proxy thread: the attempt waits for it
+// (bounded like a connection) and starts when it arrives. Failing to get one is the target failing.
+void Exchange::awaitAccessToken() {
+    const ProviderConfig& provider = *target().provider;
+    const QString owner = QStringLiteral("provider '%1'").arg(provider.id);
+    const SecretLookup account = resolveSecret(provider.serviceAccount, owner, QStringLiteral("serviceAccount"),
+                                                 m_config->keychain.get());
+    if (!account.error.isEmpty() || !m_ctx.googleTokens) {
+        if (m_probing)
+            m_ctx.health->releaseProbe(target().key());
+        m_probing = false;
+        m_onlyTimeouts = false;
+        skipTarget(account.error.isEmpty() ? QStringLiteral("skipped: no access-token source") : account.error);
+        nextTarget();
+        return;
+    }
+    m_phase = Phase::Authorizing;
+    armTimer(m_config->failover.connectTimeoutMs);
+    m_ctx.googleTokens->get(account.value, this, [this, index = m_index, owner](const google::AccessToken& token) {
+        if (m_phase != Phase::Authorizing || m_index != index)
+            return;  // timed out meanwhile
+        m_timer.stop();
+        if (!token.error.isEmpty()) {
+            Verdict v;
+            v.kind = OutcomeClass::Failover;
+            v.reason = QStringLiteral("%1 got no access token: %2").arg(owner, token.error);
+            settle(v);
+            return;
+        }
+        m_accessToken = token.value;
+        startAttempt();
+    });
+}
+
+// Google can revoke a token before its stated expiry: one 401 gets a fresh token and the same request again.
+bool Exchange::retryWithFreshToken(const Verdict& v) {
+    if (v.status != 401 || !needsAccessToken() || m_renewedToken || m_continuing || !m_ctx.googleTokens)
+        return false;
+    const ProviderConfig& provider = *target().provider;
+    const SecretLookup account = resolveSecret(provider.serviceAccount, QStringLiteral("provider '%1'").arg(provider.id),
+                                               QStringLiteral("serviceAccount"), m_config->keychain.get());
+    if (!account.error.isEmpty())
+        return false;
+    m_renewedToken = true;
+    m_ctx.googleTokens->forget(account.value, m_accessToken);
+    m_accessToken.clear();
+    m_attempts.append({target().key(), QStringLiteral("HTTP 401, asked again with a fresh access token")});
+    startAttempt();
+    return true;
+}
+
 http::OutboundRequest Exchange::outboundFor(const Target& t, QString* error) const {
     const ProviderConfig& provider = *t.provider;
     const Dialect upstream = *dialectOf(provider.type);
@@ -237,6 +298,11 @@ http::OutboundRequest Exchange::outboundFor(const Target& t, QString* error) con
     out.url.setPath(basePath + QString::fromLatin1(upstreamPath(upstream, isCountTokens())));
     if (!m_in.request.query.isEmpty())
         out.url.setQuery(QString::fromLatin1(m_in.request.query));
+    if (provider.type == ProviderType::Vertex)
+        out.url = vertex::requestUrl(provider.baseUrl, provider.project, provider.region, t.model, m_wantsStream,
+                                     isCountTokens());
+    else if (provider.type == ProviderType::AzureOpenAI)
+        out.url = azure::chatUrl(azure::parseEndpoint(provider.endpoint), provider.apiVersion, t.model);
     out.method = m_in.request.method;
 
     out.headers.reserve(m_in.request.headers.fields().size() + 2);
@@ -264,14 +330,21 @@ http::OutboundRequest Exchange::outboundFor(const Target& t, QString* error) con
     case AuthMode::Key: {
         if (provider.type == ProviderType::Bedrock)
             break;  // signed with SigV4 once the request is complete
+        if (provider.type == ProviderType::Vertex) {
+            out.headers.set("Authorization", "Bearer " + m_accessToken);
+            break;
+        }
         const SecretLookup key = resolveSecret(provider.apiKey, QStringLiteral("provider '%1'").arg(provider.id),
-                                               QStringLiteral("apiKey"), m_config->keychain.get());
+                                               provider.bearerToken ? QStringLiteral("bearerToken") : QStringLiteral("apiKey"),
+                                               m_config->keychain.get());
         if (!key.error.isEmpty()) {
             *error = key.error;
             return {};
         }
         if (provider.type == ProviderType::Anthropic)
             out.headers.set("x-api-key", key.value);
+        else if (provider.type == ProviderType::AzureOpenAI && !provider.bearerToken)
+            out.headers.set("api-key", key.value);
         else
             out.headers.set("Authorization", "Bearer " + key.value);
         break;
@@ -294,11 +367,15 @@ http::OutboundRequest Exchange::outboundFor(const Target& t, QString* error) con
                          .arg(dialectName(upstream), body.error);
             return {};
         }
-        out.body = std::move(body.body);
+        out.body = provider.type == ProviderType::Vertex
+            ? vertex::requestBody(body.body, json::scanObject(body.body), isCountTokens(), t.model)
+            : std::move(body.body);
         return out;
     }
     const json::Span modelSpan = m_scan.find("model");
-    if (modelSpan.isValid() && t.model != m_requestedModel)
+    if (provider.type == ProviderType::Vertex)
+        out.body = vertex::requestBody(m_in.request.body, m_scan, isCountTokens(), t.model);
+    else if (modelSpan.isValid() && t.model != m_requestedModel)
         out.body = json::replaced(m_in.request.body, modelSpan, json::quoted(t.model));
     else
         out.body = m_in.request.body;  // shared, not copied
@@ -501,6 +578,9 @@ void Exchange::onTimeout() {
     }
     Verdict v;
     switch (m_phase) {
+    case Phase::Authorizing:
+        v = timeoutVerdict(QStringLiteral("no access token"), f.connectTimeoutMs);
+        break;
     case Phase::Connecting:
         v = timeoutVerdict(QStringLiteral("no connection"), f.connectTimeoutMs);
         break;
@@ -526,6 +606,8 @@ void Exchange::settle(const Verdict& v) {
     case OutcomeClass::Success:
         return;
     case OutcomeClass::ClientError:
+        if (retryWithFreshToken(v))
+            return;
         markHealthy();  // it answered: the target is up, the request is at fault
         if (m_continuing)
             refusedWhileContinuing(v);

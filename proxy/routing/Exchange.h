@@ -30,6 +30,9 @@ class Clock;
 class HealthBoard;
 class SpendGuard;
 class Telemetry;
+namespace google {
+class TokenCache;
+}
 
 // What an exchange needs from the proxy that owns it (all on the proxy thread).
 struct ProxyContext {
@@ -39,6 +42,7 @@ struct ProxyContext {
     PrefillRefusals* prefillRefusals = nullptr;  // learned for the proxy's life; without it, per exchange
     const Clock* clock = nullptr;                // without it, the system clock
     SpendGuard* spend = nullptr;                 // without it, daily budgets are not enforced
+    google::TokenCache* googleTokens = nullptr;   // Vertex access tokens, shared by every exchange
 };
 
 // One inbound model request and its attempt loop (DESIGN.md §3): try each target of the plan in order, retry
@@ -63,7 +67,7 @@ Q_SIGNALS:
     void finished();
 
 private:
-    enum class Phase { Idle, Connecting, AwaitingHead, AwaitingContent, ReadingBody, Streaming, Done };
+    enum class Phase { Idle, Authorizing, Connecting, AwaitingHead, AwaitingContent, ReadingBody, Streaming, Done };
     struct AttemptRecord {
         QString target;
         QString outcome;
@@ -71,6 +75,9 @@ private:
 
     void nextTarget();
     void startAttempt();
+    bool needsAccessToken() const;
+    void awaitAccessToken();
+    bool retryWithFreshToken(const Verdict& verdict);
     http::OutboundRequest outboundFor(const Target& target, QString* error) const;
     bool acceptsPrefill(const Target& target) const;
     PrefillRefusals& prefillRefusals();
@@ -141,6 +148,8 @@ private:
     QByteArray m_tooLongBody;
 
     Phase m_phase = Phase::Idle;
+    QByteArray m_accessToken;  // fetched for the current target, when it needs one (Vertex)
+    bool m_renewedToken = false;  // a 401 already got a fresh token once for this request
     QPointer<http::UpstreamCall> m_call;
     QTimer m_timer;
     QTimer m_retryTimer;

@@ -3,6 +3,7 @@
 #include "ProxyHost.h"
 
 #include "Notification.h"
+#include "SettingsDialog.h"
 #include "Status.h"
 #include "StatusWindow.h"
 #include "Tray.h"
@@ -20,8 +21,10 @@ public:
     TrayApp(ProxyHost& host, const QString& settingsPath, QObject* parent = nullptr);
 
     void showStatus();
+    void showSettings();
     ui::Tray& tray() { return m_tray; }
     ui::StatusWindow& statusWindow() { return m_window; }
+    ui::SettingsDialog* settingsDialog() { return m_settingsDialog.get(); }  // null until first opened
     const ui::Status& status() const { return m_board.status(); }
 
 private:
@@ -31,6 +34,7 @@ private:
     void setPaused(bool paused);
     void setNotificationsEnabled(bool enabled);
     void retryNow(const QString& target);
+    void applyPreferences(const ui::SettingsDialog::Preferences& preferences);
     void notify(const std::optional<ui::Notification>& notification);
     void render();
 
@@ -40,6 +44,7 @@ private:
     ui::NotificationPolicy m_policy;
     ui::Tray m_tray;
     ui::StatusWindow m_window;
+    std::unique_ptr<ui::SettingsDialog> m_settingsDialog;
 };
 
 }  // namespace understudy

@@ -31,6 +31,7 @@ Q_SIGNALS:
     void pauseToggled(bool paused);
     void notificationsToggled(bool enabled);
     void statusRequested();
+    void settingsRequested();
     void quitRequested();
     void notified(const understudy::ui::Notification& notification);
 

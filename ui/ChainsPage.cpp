@@ -29,6 +29,7 @@ ChainsPage::ChainsPage(ConfigDraft& draft, QWidget* parent) : QWidget(parent), m
         m_errors.insert(QString::fromLatin1(field), new FieldError(this));
 
     m_steps.setDragDropMode(QAbstractItemView::InternalMove);
+    m_steps.setIconSize(QSize(16, 16));
     m_steps.setDefaultDropAction(Qt::MoveAction);
     m_steps.setToolTip(QStringLiteral("Tried from the top: drag a step to change its priority"));
     m_provider.setEditable(true);
@@ -50,6 +51,9 @@ ChainsPage::ChainsPage(ConfigDraft& draft, QWidget* parent) : QWidget(parent), m
     stepButtons->addWidget(&m_removeStep);
     stepButtons->addStretch();
     auto* left = new QVBoxLayout;
+    auto* hint = new QLabel(QStringLiteral("Tried from the top. Drag a step to change its place."));
+    hint->setWordWrap(true);
+    left->addWidget(hint);
     left->addWidget(withError(&m_steps, m_errors.value(QStringLiteral("steps"))));
     left->addLayout(stepButtons);
 

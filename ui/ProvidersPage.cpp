@@ -38,6 +38,7 @@ ProvidersPage::ProvidersPage(ConfigDraft& draft, QWidget* parent)
     m_add.setPopupMode(QToolButton::InstantPopup);
     connect(&m_delete, &QPushButton::clicked, this, &ProvidersPage::deleteSelected);
 
+    m_list.setIconSize(QSize(16, 16));
     auto* left = new QVBoxLayout;
     left->addWidget(&m_list);
     auto* buttons = new QHBoxLayout;

@@ -83,7 +83,9 @@ SettingsDialog::SettingsDialog(const QString& configPath, QWidget* parent) : QDi
 QWidget* SettingsDialog::failoverPage() {
     auto* page = new QWidget;
     auto* form = new QFormLayout(page);
+    form->setFieldGrowthPolicy(QFormLayout::FieldsStayAtSizeHint);
     auto addError = [this](const QString& key) { return m_errors[key] = new FieldError; };
+    m_codes.setMinimumWidth(m_codes.fontMetrics().horizontalAdvance(QStringLiteral("429, 500, 502, 503, 504, 529, 000")));
     m_codes.setPlaceholderText(QStringLiteral("429, 500, 502, 503, 504, 529"));
     m_codes.setToolTip(QStringLiteral("HTTP statuses from a provider that move the request on to the next step"));
     form->addRow(QStringLiteral("Fail over on status:"), withError(&m_codes, addError(kCodes)));
@@ -107,6 +109,7 @@ QWidget* SettingsDialog::failoverPage() {
 QWidget* SettingsDialog::generalPage() {
     auto* page = new QWidget;
     auto* form = new QFormLayout(page);
+    form->setFieldGrowthPolicy(QFormLayout::FieldsStayAtSizeHint);
     m_port.setRange(1, 65535);
     m_port.setToolTip(QStringLiteral("Clients are set up with this port: change it in their settings too"));
     m_errors[QStringLiteral("port")] = new FieldError;

@@ -244,7 +244,10 @@ void ChainsPage::readMap() {
         return;
     step->model.globs.clear();
     for (int row = 0; row < m_map.rowCount(); ++row) {
-        auto text = [&](int column) { return m_map.item(row, column) ? m_map.item(row, column)->text().trimmed() : QString(); };
+        auto text = [&](int column) {
+            const QTableWidgetItem* cell = m_map.item(row, column);
+            return cell ? cell->text().trimmed() : QString();
+        };
         step->model.globs.append({text(0), text(1)});
     }
     refreshStepTexts();
@@ -282,7 +285,8 @@ void ChainsPage::showErrors() {
             byField[p.field == u"provider" || p.field == u"model" ? p.field : QStringLiteral("step")].append(p.message);
     }
     if (!otherChains.isEmpty())
-        byField[QStringLiteral("chain")].append(QStringLiteral("chain %1 has problems too").arg(otherChains.join(QStringLiteral(", "))));
+        byField[QStringLiteral("chain")].append(
+            QStringLiteral("chain %1 has problems too").arg(otherChains.join(QStringLiteral(", "))));
     for (auto it = m_errors.begin(); it != m_errors.end(); ++it)
         it.value()->setMessages(byField.value(it.key()));
     for (int row = 0; row < m_steps.count(); ++row) {

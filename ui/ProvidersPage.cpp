@@ -73,7 +73,10 @@ ProvidersPage::ProvidersPage(ConfigDraft& draft, QWidget* parent)
     layout->addLayout(m_form, 5);
 
     connect(&m_list, &QListWidget::currentTextChanged, this, &ProvidersPage::showProvider);
-    connect(&m_type, &QComboBox::activated, this, [this] { setField(QStringLiteral("type"), m_type.currentText()); showProvider(selected()); });
+    connect(&m_type, &QComboBox::activated, this, [this] {
+        setField(QStringLiteral("type"), m_type.currentText());
+        showProvider(selected());
+    });
     connect(&m_baseUrl, &QLineEdit::textEdited, this, [this](const QString& text) { setField(urlKey(), text); });
     connect(&m_auth, &QComboBox::activated, this, [this] {
         setField(QStringLiteral("auth"), m_auth.currentData().toString());

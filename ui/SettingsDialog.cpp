@@ -24,12 +24,14 @@ struct FailoverField {
 constexpr FailoverField kFailoverFields[] = {
     {"connectTimeoutMs", "Connect timeout:", &FailoverConfig::connectTimeoutMs, " ms"},
     {"firstTokenTimeoutMs", "First token timeout:", &FailoverConfig::firstTokenTimeoutMs, " ms"},
-    {"firstTokenTimeoutPer100kTokensMs", "… plus, per 100k prompt tokens:", &FailoverConfig::firstTokenTimeoutPer100kTokensMs, " ms"},
+    {"firstTokenTimeoutPer100kTokensMs", "… plus, per 100k prompt tokens:",
+     &FailoverConfig::firstTokenTimeoutPer100kTokensMs, " ms"},
     {"streamIdleTimeoutMs", "Stream idle timeout:", &FailoverConfig::streamIdleTimeoutMs, " ms"},
     {"totalBudgetMs", "Whole request budget:", &FailoverConfig::totalBudgetMs, " ms"},
     {"retriesBeforeFailover", "Retries before failing over:", &FailoverConfig::retriesBeforeFailover, ""},
     {"maxRetryAfterWaitMs", "Wait for retry-after up to:", &FailoverConfig::maxRetryAfterWaitMs, " ms"},
-    {"primaryRecoveryCheckIntervalMs", "Try a cooling model again every:", &FailoverConfig::primaryRecoveryCheckIntervalMs, " ms"},
+    {"primaryRecoveryCheckIntervalMs", "Try a cooling model again every:",
+     &FailoverConfig::primaryRecoveryCheckIntervalMs, " ms"},
 };
 
 const QString kCodes = QStringLiteral("triggerOnStatusCodes");
@@ -258,15 +260,17 @@ void SettingsDialog::showProblems(const QList<ConfigProblem>& problems) {
         if (it.key() != u"launchAtLogin")
             it.value()->setMessages(fields.value(it.key()));
     for (int tab = 0; tab < m_tabs.count(); ++tab) {
-        const bool marked = std::any_of(placed.begin(), placed.end(), [&](const ProblemPlace& p) { return p.page == pageOf(tab); });
+        const bool marked =
+            std::any_of(placed.begin(), placed.end(), [&](const ProblemPlace& p) { return p.page == pageOf(tab); });
         m_tabs.setTabIcon(tab, marked ? style()->standardIcon(QStyle::SP_MessageBoxWarning) : QIcon());
     }
     if (problems.isEmpty()) {
         m_summary.clear();
         return;
     }
-    QStringList summary{problems.size() == 1 ? QStringLiteral("1 problem, marked in red; nothing was saved.")
-                                             : QStringLiteral("%1 problems, marked in red; nothing was saved.").arg(problems.size())};
+    QStringList summary{problems.size() == 1
+                            ? QStringLiteral("1 problem, marked in red; nothing was saved.")
+                            : QStringLiteral("%1 problems, marked in red; nothing was saved.").arg(problems.size())};
     summary.append(elsewhere);
     m_summary.setText(summary.join(u'\n'));
     const ProblemPlace& first = placed.first();

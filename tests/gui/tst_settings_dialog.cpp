@@ -220,7 +220,8 @@ private Q_SLOTS:
         QCOMPARE(stepProviders(after, QStringLiteral("main")), (QStringList{"fallback", "primary"}));
         QVERIFY2(after.contains(R"({ "provider": "fallback", "model": "fallback-model" },)"), after.constData());
         // What the dialog did not change keeps its bytes, keys it has no field for included.
-        for (const char* kept : {R"("clients":  { "codex": "other" },)", R"("pricing":  { "fallback-model": { "input": 1.5, "output": 4 } },)",
+        for (const char* kept : {R"("clients":  { "codex": "other" },)",
+                                 R"("pricing":  { "fallback-model": { "input": 1.5, "output": 4 } },)",
                                  R"("failover": { "retriesBeforeFailover": 0, "maxRetryAfterWaitMs": 0, "connectTimeoutMs": 1000 })"})
             QVERIFY2(after.contains(kept), kept);
         QCOMPARE(after.left(after.indexOf("\"chains\"")), before.left(before.indexOf("\"chains\"")));
@@ -256,7 +257,8 @@ private Q_SLOTS:
         ui::SettingsDialog& dialog = app.openSettings();
         const int before = dialog.providers().list().count();
         const QList<ui::ProviderPreset> presets = ui::providerPresets();
-        const auto zai = std::find_if(presets.begin(), presets.end(), [](const ui::ProviderPreset& p) { return p.id == "zai"; });
+        const auto zai =
+            std::find_if(presets.begin(), presets.end(), [](const ui::ProviderPreset& p) { return p.id == "zai"; });
         QVERIFY(zai != presets.end());
         dialog.providers().addPreset(static_cast<int>(zai - presets.begin()));
         QCOMPARE(dialog.providers().list().count(), before + 1);

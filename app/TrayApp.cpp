@@ -55,6 +55,7 @@ void TrayApp::showSettings() {
         m_settingsDialog = std::make_unique<ui::SettingsDialog>(m_host.configPath());
         connect(m_settingsDialog.get(), &ui::SettingsDialog::configSaved, &m_host, &ProxyHost::reloadConfig);
         connect(m_settingsDialog.get(), &ui::SettingsDialog::preferencesApplied, this, &TrayApp::applyPreferences);
+        m_settingsDialog->launchAtLogin().setToolTip(Autostart::location());
     }
     if (!m_settingsDialog->isVisible())
         m_settingsDialog->reload({m_policy.isEnabled(), Autostart::isEnabled()});

@@ -129,10 +129,15 @@ void ProvidersPage::showErrors() {
         item->setIcon(messages.isEmpty() ? QIcon() : style()->standardIcon(QStyle::SP_MessageBoxWarning));
         item->setToolTip(messages.join(u'\n'));
     }
+    // A problem with a field the provider's type does not show (a baseUrl left on a bedrock provider) goes
+    // under its name, where it is seen.
+    const auto shown = [this](const QString& field) {
+        return m_errors.contains(field) && m_errors.value(field)->parentWidget()->isVisibleTo(this);
+    };
     QMap<QString, QStringList> byField;
     for (const ProblemPlace& p : std::as_const(m_problems))
         if (p.item == selected())
-            byField[m_errors.contains(p.field) ? p.field : QString()].append(p.message);
+            byField[shown(p.field) ? p.field : QString()].append(p.message);
     for (auto it = m_errors.begin(); it != m_errors.end(); ++it)
         it.value()->setMessages(byField.value(it.key()));
 }

@@ -29,6 +29,7 @@ public:
     QString selected() const;
     void addPreset(int index);  // as the "Add" menu's entry `index` does
     void deleteSelected();
+    QComboBox& type() { return m_type; }
     QLineEdit& baseUrl() { return m_baseUrl; }
     QLineEdit& keyReference() { return m_apiKey; }
     QLabel& keyStatus() { return m_keyStatus; }

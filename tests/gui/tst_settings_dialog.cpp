@@ -199,6 +199,23 @@ private Q_SLOTS:
         QVERIFY(!dialog.chains().error(QStringLiteral("steps")).isVisible());
     }
 
+    void aKeyTheNewTypeDoesNotTake_isShownUnderTheProvidersName() {
+        MockUpstream primary, fallback;
+        App app(configJson(primary, fallback));
+        const QByteArray before = app.configOnDisk();
+        ui::SettingsDialog& dialog = app.openSettings();
+        dialog.providers().reveal(QStringLiteral("primary"));
+        dialog.providers().type().setCurrentText(QStringLiteral("bedrock"));
+        Q_EMIT dialog.providers().type().activated(dialog.providers().type().currentIndex());
+        QVERIFY(!dialog.providers().baseUrl().isVisibleTo(&dialog.providers()));  // bedrock has no base URL
+        QVERIFY(!dialog.apply());
+        QCOMPARE(app.configOnDisk(), before);
+        const QString shown = dialog.providers().error(QString()).text();
+        QVERIFY2(shown.contains("\"baseUrl\" does not apply to providers of type \"bedrock\"") && shown.contains("region"),
+                 qPrintable(shown));
+        QVERIFY(dialog.providers().error(QString()).isVisibleTo(&dialog.providers()));
+    }
+
     void reorderingSteps_persistsInTheNewOrder_andTheNextRequestGoesToTheNewFirst() {
         MockUpstream primary, fallback;
         primary.setDefault(anthropicMessage(QStringLiteral("from primary"), QStringLiteral("claude-test")));

@@ -23,6 +23,15 @@ QString authOf(const QJsonObject& fields) {
     return fields.contains(QStringLiteral("apiKey")) ? QStringLiteral("key") : QStringLiteral("none");
 }
 
+// Whether `text` is, or is on its way to being, a secret reference. Anything else in the key field is most
+// likely a pasted key: it is masked on screen (and refused on Apply).
+bool isReferenceSoFar(const QString& text) {
+    for (const QString prefix : {QStringLiteral("env:"), QStringLiteral("keychain:")})
+        if (text.startsWith(prefix) || prefix.startsWith(text))
+            return true;
+    return false;
+}
+
 }  // namespace
 
 ProvidersPage::ProvidersPage(ConfigDraft& draft, QWidget* parent)
@@ -187,6 +196,7 @@ void ProvidersPage::setField(const QString& key, const QString& value) {
 // The key is looked up to say whether it is there; only its presence is shown, never a character of it.
 void ProvidersPage::updateKeyStatus() {
     const QString reference = m_apiKey.text().trimmed();
+    m_apiKey.setEchoMode(isReferenceSoFar(reference) ? QLineEdit::Normal : QLineEdit::Password);
     const bool relevant = m_apiKeyRow->isVisibleTo(this) && !reference.isEmpty() && isSecretReference(reference);
     m_keyStatus.setVisible(relevant);
     if (!relevant)

@@ -216,6 +216,27 @@ private Q_SLOTS:
         QVERIFY(dialog.providers().error(QString()).isVisibleTo(&dialog.providers()));
     }
 
+    void aKeyPastedInsteadOfAReference_isMasked_andRefused() {
+        MockUpstream primary, fallback;
+        App app(configJson(primary, fallback));
+        const QByteArray before = app.configOnDisk();
+        ui::SettingsDialog& dialog = app.openSettings();
+        dialog.providers().reveal(QStringLiteral("fallback"));
+        QLineEdit& key = dialog.providers().keyReference();
+        key.setText(QStringLiteral("keychain:fallback"));
+        Q_EMIT key.textEdited(key.text());
+        QCOMPARE(key.echoMode(), QLineEdit::Normal);  // a reference is not a secret
+        const QString pasted = QStringLiteral("test-pasted-literal-value-1234");
+        key.setText(pasted);
+        Q_EMIT key.textEdited(key.text());
+        QCOMPARE(key.echoMode(), QLineEdit::Password);
+        QVERIFY(!dialog.apply());
+        QCOMPARE(app.configOnDisk(), before);
+        const QString shown = dialog.providers().error(QStringLiteral("apiKey")).text();
+        QVERIFY2(shown.contains("never the secret itself") && !shown.contains(pasted), qPrintable(shown));
+        QVERIFY(!dialog.summary().text().contains(pasted));
+    }
+
     void reorderingSteps_persistsInTheNewOrder_andTheNextRequestGoesToTheNewFirst() {
         MockUpstream primary, fallback;
         primary.setDefault(anthropicMessage(QStringLiteral("from primary"), QStringLiteral("claude-test")));

@@ -76,6 +76,25 @@ ProvidersPage::ProvidersPage(ConfigDraft& draft, QWidget* parent)
     m_form->addRow(QStringLiteral("Key:"), m_apiKeyRow);
     m_form->addRow(QString(), &m_keyStatus);
     m_form->addRow(QString(), &m_note);
+    m_test.setToolTip(QStringLiteral("Ask the provider for its model list with these settings (costs no tokens)"));
+    m_testResult.setWordWrap(true);
+    m_testResult.setTextInteractionFlags(Qt::TextSelectableByMouse);
+    auto* test = new QHBoxLayout;
+    test->addWidget(&m_test);
+    test->addWidget(&m_testResult, 1);
+    m_form->addRow(QString(), test);
+    connect(&m_test, &QPushButton::clicked, this, [this] {
+        const ConfigDraft::Provider* provider = m_draft.provider(selected());
+        if (!provider)
+            return;
+        m_test.setEnabled(false);
+        m_testResult.setText(QStringLiteral("Testing…"));
+        m_tester.start(provider->id, provider->fields);
+    });
+    connect(&m_tester, &ProviderTest::finished, this, [this](bool ok, const QString& message) {
+        m_test.setEnabled(true);
+        m_testResult.setText((ok ? QStringLiteral("✔ ") : QStringLiteral("✘ ")) + message);
+    });
 
     auto* layout = new QHBoxLayout(this);
     layout->addLayout(left, 2);
@@ -160,6 +179,8 @@ void ProvidersPage::showProvider(const QString& id) {
     const QJsonObject fields = provider ? provider->fields : QJsonObject();
     const QString type = fields.value(QStringLiteral("type")).toString();
     m_id.setText(id);
+    m_testResult.clear();
+    m_test.setEnabled(provider);
     m_type.setCurrentIndex(kTypes.indexOf(type));
     m_baseUrl.setText(fields.value(urlKey()).toString());
     m_auth.setCurrentIndex(kAuths.indexOf(authOf(fields)));

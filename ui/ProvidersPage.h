@@ -4,6 +4,7 @@
 #include "FieldError.h"
 #include "ProblemPlace.h"
 #include "ProviderPresets.h"
+#include "ProviderTest.h"
 
 #include <QComboBox>
 #include <QFormLayout>
@@ -31,8 +32,11 @@ public:
     void deleteSelected();
     QComboBox& type() { return m_type; }
     QLineEdit& baseUrl() { return m_baseUrl; }
+    QComboBox& auth() { return m_auth; }
     QLineEdit& keyReference() { return m_apiKey; }
     QLabel& keyStatus() { return m_keyStatus; }
+    QPushButton& testButton() { return m_test; }
+    QLabel& testResult() { return m_testResult; }
     FieldError& error(const QString& field);
 
 Q_SIGNALS:
@@ -58,6 +62,9 @@ private:
     QLineEdit m_apiKey;
     QLabel m_keyStatus;
     QLabel m_note;
+    QPushButton m_test{QStringLiteral("Test")};
+    QLabel m_testResult;
+    ProviderTest m_tester;
     QFormLayout* m_form = nullptr;
     QWidget* m_baseUrlRow = nullptr;
     QWidget* m_authRow = nullptr;

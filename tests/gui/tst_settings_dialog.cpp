@@ -237,6 +237,42 @@ private Q_SLOTS:
         QVERIFY(!dialog.summary().text().contains(pasted));
     }
 
+    void test_asksTheProviderForItsModelsWithItsKey_andShowsItsExactAnswer() {
+        MockUpstream primary, fallback;
+        fallback.enqueue(errorReply(
+            401, R"({"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}})"));
+        MockReply models;
+        models.body = R"({"data":[{"id":"glm-5"},{"id":"glm-4.6"}]})";
+        fallback.enqueue(models);
+        qputenv("UNDERSTUDY_TEST_PROVIDER_KEY", "test-provider-key-not-a-secret");
+        App app(configJson(primary, fallback));
+        ui::SettingsDialog& dialog = app.openSettings();
+        ui::ProvidersPage& providers = dialog.providers();
+        providers.reveal(QStringLiteral("fallback"));
+        providers.testButton().click();  // auth "client": nothing of ours to test with
+        QVERIFY(QTest::qWaitFor([&] { return providers.testButton().isEnabled(); }, 5000));
+        QVERIFY2(providers.testResult().text().contains("your client's own login"),
+                 qPrintable(providers.testResult().text()));
+        QCOMPARE(fallback.hits(), 0);
+
+        // As a user sets it: credentials "The key below", the key from the environment.
+        providers.auth().setCurrentIndex(1);
+        Q_EMIT providers.auth().activated(1);
+        providers.keyReference().setText(QStringLiteral("env:UNDERSTUDY_TEST_PROVIDER_KEY"));
+        Q_EMIT providers.keyReference().textEdited(providers.keyReference().text());
+        providers.testButton().click();
+        QVERIFY(QTest::qWaitFor([&] { return providers.testResult().text().startsWith("✘ HTTP"); }, 10000));
+        const QString result = providers.testResult().text();
+        QVERIFY2(result.contains("HTTP 401") && result.contains("invalid x-api-key"), qPrintable(result));
+        QVERIFY(!result.contains("test-provider-key"));
+        QCOMPARE(fallback.requests().last().path, QByteArray("/v1/models"));
+        QCOMPARE(fallback.requests().last().headers.value("x-api-key"), QByteArray("test-provider-key-not-a-secret"));
+
+        providers.testButton().click();
+        QVERIFY(QTest::qWaitFor([&] { return providers.testResult().text().startsWith("✔"); }, 10000));
+        QCOMPARE(providers.testResult().text(), "✔ OK: HTTP 200, 2 models listed");
+    }
+
     void reorderingSteps_persistsInTheNewOrder_andTheNextRequestGoesToTheNewFirst() {
         MockUpstream primary, fallback;
         primary.setDefault(anthropicMessage(QStringLiteral("from primary"), QStringLiteral("claude-test")));

@@ -68,7 +68,9 @@ void TestSettingsUnderXvfb::save(QWidget& window, const QString& name) {
 }
 
 void TestSettingsUnderXvfb::settingsDialog_screenshots() {
-    QVERIFY2(QSystemTrayIcon::isSystemTrayAvailable(), "no tray host: run this test through under_xvfb.sh");
+    // trayer's panel can be mapped a moment before it claims the tray selection.
+    QVERIFY2(QTest::qWaitFor([] { return QSystemTrayIcon::isSystemTrayAvailable(); }, 5000),
+             "no tray host: run this test through under_xvfb.sh");
     MockUpstream anthropic, zai, openrouter;
     QTemporaryDir dir;
     const QString config = dir.filePath(QStringLiteral("understudy.json"));
@@ -90,7 +92,12 @@ void TestSettingsUnderXvfb::settingsDialog_screenshots() {
     ui::SettingsDialog* dialog = app.settingsDialog();
     QVERIFY(dialog);
 
+    MockReply models;
+    models.body = R"({"data":[{"id":"glm-5"},{"id":"glm-4.6"}]})";
+    zai.setDefault(models);
     dialog->providers().reveal(QStringLiteral("zai"));
+    dialog->providers().testButton().click();
+    QVERIFY(QTest::qWaitFor([&] { return dialog->providers().testButton().isEnabled(); }, 10000));
     save(*dialog, QStringLiteral("settings-providers"));
 
     // A mistake the dialog refuses: the step's provider does not exist; the error sits under the field.

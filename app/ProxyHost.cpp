@@ -143,6 +143,11 @@ QString ProxyHost::pickChain(const QString& chain) {
     return error;
 }
 
+void ProxyHost::reloadConfig() {
+    if (m_watcher)
+        m_watcher->reload();
+}
+
 void ProxyHost::setPaused(bool paused) {
     Proxy* proxy = m_thread.proxy();
     QMetaObject::invokeMethod(proxy, [proxy, paused] { proxy->setPaused(paused); });

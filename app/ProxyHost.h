@@ -40,6 +40,8 @@ public:
     QString pickChain(const QString& chain);
     void setPaused(bool paused);
     void retryNow(const QString& target);
+    // Applies the config file now, after the app saved it itself (the watcher would, after its debounce).
+    void reloadConfig();
 
 Q_SIGNALS:
     // The proxy's reports, relayed on this (the GUI) thread. They are connected before start(), so none is

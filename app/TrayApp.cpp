@@ -1,5 +1,6 @@
 #include "TrayApp.h"
 
+#include "Autostart.h"
 #include "Connect.h"
 
 #include <QApplication>
@@ -10,6 +11,9 @@ namespace understudy {
 namespace {
 
 const QString kNotificationsKey = QStringLiteral("notifications");
+// Pausing is the user's switch for this desktop, not part of the proxy's config (headless has no pause), so it
+// is kept with the tray's other preferences and survives a restart.
+const QString kPausedKey = QStringLiteral("paused");
 
 ui::ClientConnection::State uiState(connect::Connection::State state) {
     using State = ui::ClientConnection::State;
@@ -56,10 +60,13 @@ TrayApp::TrayApp(ProxyHost& host, const QString& settingsPath, QObject* parent)
     connect(&m_tray, &ui::Tray::pauseToggled, this, &TrayApp::setPaused);
     connect(&m_tray, &ui::Tray::notificationsToggled, this, &TrayApp::setNotificationsEnabled);
     connect(&m_tray, &ui::Tray::statusRequested, this, &TrayApp::showStatus);
+    connect(&m_tray, &ui::Tray::settingsRequested, this, &TrayApp::showSettings);
     connect(&m_tray, &ui::Tray::quitRequested, qApp, &QCoreApplication::quit);
     connect(&m_window, &ui::StatusWindow::retryRequested, this, &TrayApp::retryNow);
     connect(&m_tray, &ui::Tray::connectToggled, this, &TrayApp::toggleConnection);
     connect(&m_tray, &ui::Tray::connectMenuOpened, this, &TrayApp::refreshConnections);
+    if (m_settings.value(kPausedKey, false).toBool())
+        setPaused(true);
     render();
     m_tray.show();
 }
@@ -67,6 +74,29 @@ TrayApp::TrayApp(ProxyHost& host, const QString& settingsPath, QObject* parent)
 void TrayApp::showStatus() {
     refreshConnections();
     m_window.bringToFront();
+}
+
+// One dialog: opening it again brings the open one forward, with its unsaved edits.
+void TrayApp::showSettings() {
+    if (!m_settingsDialog) {
+        m_settingsDialog = std::make_unique<ui::SettingsDialog>(m_host.configPath());
+        connect(m_settingsDialog.get(), &ui::SettingsDialog::configSaved, &m_host, &ProxyHost::reloadConfig);
+        connect(m_settingsDialog.get(), &ui::SettingsDialog::preferencesApplied, this, &TrayApp::applyPreferences);
+        m_settingsDialog->launchAtLogin().setToolTip(Autostart::location());
+    }
+    if (!m_settingsDialog->isVisible())
+        m_settingsDialog->reload({m_policy.isEnabled(), Autostart::isEnabled()});
+    m_settingsDialog->show();
+    m_settingsDialog->raise();
+    m_settingsDialog->activateWindow();
+}
+
+void TrayApp::applyPreferences(const ui::SettingsDialog::Preferences& preferences) {
+    setNotificationsEnabled(preferences.notifications);
+    m_tray.setNotificationsEnabled(preferences.notifications);
+    if (preferences.launchAtLogin != Autostart::isEnabled())
+        if (const QString error = Autostart::setEnabled(preferences.launchAtLogin); !error.isEmpty())
+            m_settingsDialog->setLaunchAtLoginError(error);
 }
 
 void TrayApp::onEvent(const ProxyEvent& event) {
@@ -91,6 +121,7 @@ void TrayApp::pickChain(const QString& chain) {
 void TrayApp::setPaused(bool paused) {
     m_host.setPaused(paused);
     m_board.setPaused(paused);
+    m_settings.setValue(kPausedKey, paused);
     render();
 }
 

@@ -3,6 +3,7 @@
 #include "ProxyHost.h"
 
 #include "Notification.h"
+#include "SettingsDialog.h"
 #include "Status.h"
 #include "StatusWindow.h"
 #include "Tray.h"
@@ -20,8 +21,10 @@ public:
     TrayApp(ProxyHost& host, const QString& settingsPath, QObject* parent = nullptr);
 
     void showStatus();
+    void showSettings();
     ui::Tray& tray() { return m_tray; }
     ui::StatusWindow& statusWindow() { return m_window; }
+    ui::SettingsDialog* settingsDialog() { return m_settingsDialog.get(); }  // null until first opened
     const ui::Status& status() const { return m_board.status(); }
 
 private:
@@ -33,6 +36,7 @@ private:
     void retryNow(const QString& target);
     void refreshConnections();
     void toggleConnection(const QString& client, bool on);
+    void applyPreferences(const ui::SettingsDialog::Preferences& preferences);
     void notify(const std::optional<ui::Notification>& notification);
     void render();
 
@@ -43,6 +47,7 @@ private:
     ui::Tray m_tray;
     ui::StatusWindow m_window;
     QString m_proxyUrl;  // what `understudy connect` writes into a client's settings, once listening
+    std::unique_ptr<ui::SettingsDialog> m_settingsDialog;
 };
 
 }  // namespace understudy

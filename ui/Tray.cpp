@@ -64,6 +64,7 @@ void Tray::buildMenu() {
     m_menu.addSeparator();
 
     connect(m_menu.addAction(QStringLiteral("Status…")), &QAction::triggered, this, &Tray::statusRequested);
+    connect(m_menu.addAction(QStringLiteral("Settings…")), &QAction::triggered, this, &Tray::settingsRequested);
     m_setup = m_menu.addMenu(QStringLiteral("Copy setup for"));
     for (Client client : allClients())
         connect(m_setup->addAction(clientName(client)), &QAction::triggered, this, [this, client] { copySetup(client); });

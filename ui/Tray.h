@@ -32,6 +32,7 @@ Q_SIGNALS:
     void pauseToggled(bool paused);
     void notificationsToggled(bool enabled);
     void statusRequested();
+    void settingsRequested();
     void quitRequested();
     void notified(const understudy::ui::Notification& notification);
     // Connect menu: the user ticked (connect) or unticked (undo) a client; the menu is opening (time to re-read).

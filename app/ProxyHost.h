@@ -3,6 +3,7 @@
 #include "ConfigWatcher.h"
 
 #include "Proxy.h"
+#include "config/ConfigFile.h"
 #include "telemetry/Ledger.h"
 
 #include <QObject>
@@ -34,6 +35,8 @@ public:
 
     const QString& configPath() const { return m_options.configPath; }
     std::shared_ptr<const Config> config() const { return m_config; }
+    // Set when the config file was invalid at start and its last good copy runs instead: what to tell the user.
+    const QString& startupWarning() const { return m_startupWarning; }
 
     // Saves `chain` as activeChain in the config file and applies it at once. Returns why it could not, or "".
     QString pickChain(const QString& chain);
@@ -54,12 +57,14 @@ private:
     void apply(std::shared_ptr<const Config> config);
     void reject(const QList<ConfigProblem>& problems);
     void recordConfigEvent(EventFields fields);
+    void reportLastGood(const ConfigFile::Startup& startup);
 
     Options m_options;
     std::unique_ptr<LedgerThread> m_ledger;  // declared before the proxy: destroyed after it, so its last records are written
     ProxyThread m_thread;
     std::unique_ptr<ConfigWatcher> m_watcher;  // watches from start(), once the file surely exists
     std::shared_ptr<const Config> m_config;
+    QString m_startupWarning;
 };
 
 }  // namespace understudy

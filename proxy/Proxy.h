@@ -5,6 +5,7 @@
 #include "routing/Continuation.h"
 #include "routing/Health.h"
 #include "routing/Route.h"
+#include "security/AccessToken.h"
 #include "telemetry/Ledger.h"
 #include "telemetry/Telemetry.h"
 
@@ -55,8 +56,10 @@ private:
     void handle(http::Request&& request, http::Connection* connection);
     bool handleLocal(const http::Request& request, const ChainPrefix& target, http::Connection* connection);
     void listenOn(const ListenConfig& listen);
+    void requireAccessToken(const ListenConfig& listen);
 
     std::shared_ptr<const Config> m_config;
+    AccessGate m_gate;  // listen.accessToken, read when the config is applied
     http::Server* m_server = nullptr;
     http::UpstreamPool* m_pool = nullptr;
     HealthBoard m_health;

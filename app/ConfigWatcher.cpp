@@ -1,5 +1,7 @@
 #include "ConfigWatcher.h"
 
+#include "config/ConfigFile.h"
+
 #include <QFile>
 #include <QFileInfo>
 
@@ -34,6 +36,7 @@ void ConfigWatcher::reload() {
         return;
     }
     m_lastGood = bytes;
+    ConfigFile::rememberGood(m_path, bytes);  // best effort: the running config does not depend on it
     Q_EMIT reloaded(std::make_shared<const Config>(std::move(*result.config)));
 }
 

@@ -45,10 +45,13 @@ ProxyHost::ProxyHost(Options options, QObject* parent) : QObject(parent), m_opti
 }
 
 QList<ConfigProblem> ProxyHost::start() {
-    ConfigResult loaded = ConfigFile::load(m_options.configPath, m_options.createIfMissing);
+    ConfigFile::Startup startup = ConfigFile::loadForStartup(m_options.configPath, m_options.createIfMissing);
+    ConfigResult& loaded = startup.result;
     if (!loaded.config)
         return loaded.problems;
     startLedger(loaded.config->ledger);
+    if (!startup.usedLastGood.isEmpty())
+        reportLastGood(startup);
     m_watcher = std::make_unique<ConfigWatcher>(m_options.configPath);
     connect(m_watcher.get(), &ConfigWatcher::reloaded, this, [this](std::shared_ptr<const Config> next) {
         applyWithKeychain(std::move(next), [this] {
@@ -102,6 +105,21 @@ void ProxyHost::startLedger(const LedgerConfig& config) {
     connect(writer, &LedgerWriter::failed, this, &ProxyHost::usageFailed);
     connect(writer, &LedgerWriter::failed, this,
             [](const QString& message) { std::fprintf(stderr, "understudy: %s\n", qPrintable(message)); });
+}
+
+// The app runs, but not with the file the user wrote: say so where they will see it, naming both files.
+void ProxyHost::reportLastGood(const ConfigFile::Startup& startup) {
+    QStringList lines{QStringLiteral("%1 has problems, so Understudy started with the last good config, %2. Fix "
+                                     "the file (check it with: understudy --check-config %1); it is reloaded when saved.")
+                          .arg(m_options.configPath, startup.usedLastGood)};
+    for (const ConfigProblem& p : startup.fileProblems)
+        lines.append(p.path + QStringLiteral(": ") + p.message);
+    m_startupWarning = lines.join(QLatin1Char('\n'));
+    for (const QString& line : std::as_const(lines))
+        std::fprintf(stderr, "understudy: %s\n", qPrintable(line));
+    recordConfigEvent({{QStringLiteral("ok"), false}, {QStringLiteral("path"), m_options.configPath},
+                       {QStringLiteral("problems"), problemsJson(startup.fileProblems)},
+                       {QStringLiteral("kept"), QStringLiteral("started with the last good config %1").arg(startup.usedLastGood)}});
 }
 
 void ProxyHost::apply(std::shared_ptr<const Config> config) {

@@ -4,6 +4,7 @@
 
 #include "Proxy.h"
 #include "config/Keychain.h"
+#include "config/ConfigFile.h"
 #include "telemetry/Ledger.h"
 
 #include <QObject>
@@ -35,6 +36,8 @@ public:
 
     const QString& configPath() const { return m_options.configPath; }
     std::shared_ptr<const Config> config() const { return m_config; }
+    // Set when the config file was invalid at start and its last good copy runs instead: what to tell the user.
+    const QString& startupWarning() const { return m_startupWarning; }
 
     // Saves `chain` as activeChain in the config file and applies it at once. Returns why it could not, or "".
     QString pickChain(const QString& chain);
@@ -62,6 +65,7 @@ private:
     void apply(std::shared_ptr<const Config> config);
     void reject(const QList<ConfigProblem>& problems);
     void recordConfigEvent(EventFields fields);
+    void reportLastGood(const ConfigFile::Startup& startup);
 
     Options m_options;
     std::unique_ptr<LedgerThread> m_ledger;  // declared before the proxy: destroyed after it, so its last records are written
@@ -70,6 +74,7 @@ private:
     std::shared_ptr<const Config> m_config;
     Keychain m_keychain;
     int m_keychainReads = 0;  // a read finishing after a newer config started its own is stale
+    QString m_startupWarning;
 };
 
 }  // namespace understudy

@@ -4,6 +4,7 @@
 #include "TestProviderCommand.h"
 #include "ProxyHost.h"
 #include "SingleInstance.h"
+#include "TokenCommand.h"
 #include "TrayApp.h"
 #include "UsageCommand.h"
 
@@ -111,6 +112,9 @@ int runTray(const ProxyHost::Options& options) {
         return kExitConfigError;
     }
     TrayApp app(host, QStandardPaths::writableLocation(QStandardPaths::AppConfigLocation) + QStringLiteral("/tray.ini"));
+    if (!host.startupWarning().isEmpty())
+        app.tray().notify({ui::Notification::Kind::Problem, QStringLiteral("Understudy runs the last good config"),
+                           host.startupWarning()});
     QObject::connect(&instance, &SingleInstance::activationRequested, &app, &TrayApp::showStatus);
     const bool tray = QSystemTrayIcon::isSystemTrayAvailable();
     // Without a tray the status window is the app: closing it quits.
@@ -149,6 +153,10 @@ int main(int argc, char* argv[]) {
         QCoreApplication app(argc, argv);  // no display needed; Qt SQL loads its driver plugin through it
         return runUsageCommand(QCoreApplication::arguments().mid(2));
     }
+    if (argc > 1 && qstrcmp(argv[1], "token") == 0) {
+        QCoreApplication app(argc, argv);  // no display needed; prints the access token and exits
+        return runTokenCommand(QCoreApplication::arguments().mid(2));
+    }
     if (argc > 1 && qstrcmp(argv[1], "connect") == 0) {
         QCoreApplication app(argc, argv);  // no display needed; edits the client's settings file and exits
         return connect::runConnectCommand(QCoreApplication::arguments().mid(2));
@@ -170,7 +178,8 @@ int main(int argc, char* argv[]) {
         "Understudy keeps your AI coding agent working when its model cannot answer: a local proxy that fails over "
         "along a chain of models.\n\nAlso: understudy usage [--since DATE] [--by provider|model|client|day] [--csv]\n      understudy connect claude-code|codex|opencode [--undo] [--url URL]"
         "\n      understudy keys set NAME | list | delete NAME"
-        "\n      understudy test-provider ID [--config FILE] [--model MODEL]"));
+        "\n      understudy test-provider ID [--config FILE] [--model MODEL]"
+        "\n      understudy token [--config FILE] | understudy token --new"));
     const QCommandLineOption help = parser.addHelpOption();
     const QCommandLineOption version(QStringLiteral("version"), QStringLiteral("Print the version and exit."));
     const QCommandLineOption headless(QStringLiteral("headless"), QStringLiteral("Run the proxy without the tray."));

@@ -7,6 +7,7 @@
 #include "providers/GoogleAuth.h"
 #include "routing/Exchange.h"
 #include "routing/Route.h"
+#include "config/Secrets.h"
 #include "security/Access.h"
 
 #include <QDateTime>
@@ -89,8 +90,10 @@ quint16 Proxy::port() const { return m_server ? m_server->serverPort() : 0; }
 void Proxy::applyConfig(std::shared_ptr<const Config> config) {
     const bool relisten = !m_config || m_config->listen.host != config->listen.host
                        || m_config->listen.port != config->listen.port
-                       || m_config->listen.requestReadTimeoutMs != config->listen.requestReadTimeoutMs;
+                       || m_config->listen.requestReadTimeoutMs != config->listen.requestReadTimeoutMs
+                       || m_config->listen.maxConnections != config->listen.maxConnections;
     m_config = std::move(config);
+    requireAccessToken(m_config->listen);
     if (relisten)
         listenOn(m_config->listen);
 }
@@ -106,6 +109,7 @@ void Proxy::listenOn(const ListenConfig& listen) {
     }
     http::ServerLimits limits;
     limits.requestReadTimeoutMs = listen.requestReadTimeoutMs;
+    limits.maxConnections = listen.maxConnections;
     m_server = new http::Server(limits, [this](http::Request&& request, http::Connection* connection) {
         handle(std::move(request), connection);
     }, this);
@@ -128,12 +132,30 @@ void Proxy::listenOn(const ListenConfig& listen) {
     Q_EMIT listening(listen.host, m_server->serverPort());
 }
 
+void Proxy::requireAccessToken(const ListenConfig& listen) {
+    if (listen.accessToken.isEmpty()) {
+        m_gate.require({});
+        return;
+    }
+    const SecretLookup token = resolveSecret(listen.accessToken, QStringLiteral("listen"), QStringLiteral("accessToken"),
+                                             m_config->keychain.get());
+    m_gate.require(token.value, token.error);
+}
+
 void Proxy::handle(http::Request&& request, http::Connection* connection) {
+    const std::optional<Refusal> tokenRefusal = m_gate.admit(request);  // takes the token out of the request
     const ChainPrefix prefix = splitChainPrefix(request.path);
     const std::optional<Dialect> dialect = dialectForPath(prefix.path);
     const bool loopback = m_server && m_server->serverAddress().isLoopback();
     if (const std::optional<Refusal> refusal = checkAccess(request, loopback, dialect.has_value())) {
         respondJson(connection, refusal->status, localError(refusal->message, refusal->status == 403 ? "permission_error" : "invalid_request_error"));
+        return;
+    }
+    if (tokenRefusal) {
+        http::Headers headers;
+        headers.set("Content-Type", "application/json");
+        connection->respond(tokenRefusal->status, headers,
+                            errorBody(dialect.value_or(Dialect::AnthropicMessages), tokenRefusal->status, tokenRefusal->message));
         return;
     }
     if (!dialect || request.method != "POST") {
@@ -321,6 +343,12 @@ QByteArray Proxy::metricsText() const {
     out.append("# HELP understudy_open_connections Client connections open now.\n"
                "# TYPE understudy_open_connections gauge\nunderstudy_open_connections "
                + QByteArray::number(m_server ? m_server->openConnections() : 0) + '\n');
+    const http::ServerStats stats = m_server ? m_server->stats() : http::ServerStats{};
+    counter("understudy_connections_refused_total", "Connections answered 503 at listen.maxConnections.", stats.refusedOverCap);
+    counter("understudy_client_congestions_total", "Streams paused because their client read too slowly.", stats.congestions);
+    out.append("# HELP understudy_client_output_peak_bytes The most unsent output one client connection has had.\n"
+               "# TYPE understudy_client_output_peak_bytes gauge\nunderstudy_client_output_peak_bytes "
+               + QByteArray::number(stats.peakPendingOutput) + '\n');
     if (m_usage)
         out.append(m_usage->prometheusText());
     return out;

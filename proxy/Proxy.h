@@ -7,6 +7,7 @@
 #include "routing/Health.h"
 #include "routing/Route.h"
 #include "routing/SpendGuard.h"
+#include "security/AccessToken.h"
 #include "telemetry/Ledger.h"
 #include "telemetry/Telemetry.h"
 
@@ -67,8 +68,10 @@ private:
     bool handleLocal(const http::Request& request, const ChainPrefix& target, http::Connection* connection);
     void listenOn(const ListenConfig& listen);
     QJsonArray budgetsJson() const;  // per paid step's provider: budget, today's spend
+    void requireAccessToken(const ListenConfig& listen);
 
     std::shared_ptr<const Config> m_config;
+    AccessGate m_gate;  // listen.accessToken, read when the config is applied
     http::Server* m_server = nullptr;
     http::UpstreamPool* m_pool = nullptr;
     google::TokenCache* m_googleTokens = nullptr;  // Vertex access tokens, per service account

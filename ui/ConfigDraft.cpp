@@ -139,8 +139,9 @@ QList<QString> memberOrder(const QByteArray& document, const char* key) {
     QList<QString> keys;
     if (!span.isValid())
         return keys;
-    for (const json::Member& member : json::scanObject(document.mid(span.begin, span.end - span.begin)).members)
-        keys.append(QString::fromUtf8(member.key));
+    const json::ObjectScan inner = json::scanObject(document.mid(span.begin, span.end - span.begin));
+    for (const json::Member& member : inner.members)
+        keys.append(QString::fromUtf8(inner.keyOf(member)));
     return keys;
 }
 

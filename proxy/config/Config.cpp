@@ -517,7 +517,7 @@ private:
         const std::optional<QJsonObject> object = this->object(f);
         if (!object)
             return;
-        checkKeys(f.path, {"host", "port", "requestReadTimeoutMs"});
+        checkKeys(f.path, {"host", "port", "requestReadTimeoutMs", "maxConnections", "accessToken"});
         if (const std::optional<QString> host = text(field(*object, f.path, QStringLiteral("host"))))
             listen.host = *host;
         if (const std::optional<int> port = integer(field(*object, f.path, QStringLiteral("port")), 1, 65535))
@@ -525,6 +525,22 @@ private:
         if (const std::optional<int> timeout =
                 integer(field(*object, f.path, QStringLiteral("requestReadTimeoutMs")), 100, 600000))
             listen.requestReadTimeoutMs = *timeout;
+        if (const std::optional<int> cap = integer(field(*object, f.path, QStringLiteral("maxConnections")), 1, 65536))
+            listen.maxConnections = *cap;
+        if (const std::optional<QString> token = secretReference(field(*object, f.path, QStringLiteral("accessToken"))))
+            listen.accessToken = *token;
+        checkExposure(listen, f.path);
+    }
+
+    // Off loopback, anyone who can reach the port could spend the user's keys: only the token keeps them out.
+    void checkExposure(const ListenConfig& listen, const QString& path) {
+        if (isLoopbackListenHost(listen.host) || !listen.accessToken.isEmpty())
+            return;
+        report(childPath(path, QStringLiteral("host")),
+               QStringLiteral("\"%1\" is reachable from other machines, so it needs an access token: add "
+                              "\"accessToken\": \"env:NAME\" (or \"keychain:NAME\") to \"listen\", or listen on "
+                              "127.0.0.1")
+                   .arg(listen.host));
     }
 
     void readProviders(QMap<QString, ProviderConfig>& providers) {
@@ -930,6 +946,20 @@ QString position(const QByteArray& json, qsizetype offset) {
 
 // '*' matches any run of characters and '?' exactly one. Case is ignored: the same model is written
 // "claude-3-5-haiku" by one client and "Claude-3-5-Haiku" by another, and no two real models differ only by case.
+// By hand, not with QHostAddress: the config library needs only Qt Core.
+bool isLoopbackListenHost(const QString& host) {
+    if (host.compare(QLatin1String("localhost"), Qt::CaseInsensitive) == 0 || host == QLatin1String("::1"))
+        return true;
+    const QStringList parts = host.split(u'.');
+    if (parts.size() != 4 || parts.first() != QLatin1String("127"))
+        return false;
+    return std::all_of(parts.begin(), parts.end(), [](const QString& part) {
+        bool ok = false;
+        const int value = part.toInt(&ok);
+        return ok && value >= 0 && value <= 255 && !part.startsWith(u'+');
+    });
+}
+
 bool globMatches(QStringView glob, QStringView name) {
     qsizetype g = 0, n = 0;
     qsizetype starGlob = -1, starName = 0;  // where the last '*' was, to retry with it swallowing one more character

@@ -86,7 +86,12 @@ struct ListenConfig {
     QString host = QStringLiteral("127.0.0.1");
     int port = 8790;
     int requestReadTimeoutMs = 30000;  // a client must send a whole request within this
+    int maxConnections = 1024;         // open client connections; one more is answered 503 and closed
+    QString accessToken;               // a secret reference; when set, every request but /healthz must carry it
 };
+
+// Whether `host` (a listen.host value) is this machine's loopback interface only.
+bool isLoopbackListenHost(const QString& host);
 
 struct Price {  // USD per million tokens
     double input = 0, output = 0, cacheRead = 0, cacheWrite = 0;

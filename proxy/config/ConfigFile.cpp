@@ -33,6 +33,17 @@ QString writeAtomically(const QString& path, const QByteArray& bytes) {
     return {};
 }
 
+// The whole file when it exists and is config-sized, else nothing.
+std::optional<QByteArray> readSmall(const QString& path) {
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return std::nullopt;
+    QByteArray bytes = file.read(kMaxSize + 1);
+    if (file.error() != QFileDevice::NoError || bytes.size() > kMaxSize)
+        return std::nullopt;
+    return bytes;
+}
+
 QString listProblems(const QList<ConfigProblem>& problems) {
     QStringList lines;
     for (const ConfigProblem& problem : problems)
@@ -70,7 +81,42 @@ QString save(const QString& path, const QByteArray& json) {
             .arg(shown(path), QString::number(result.problems.size()),
                  result.problems.size() == 1 ? QStringLiteral("problem") : QStringLiteral("problems"),
                  listProblems(result.problems));
+    const std::optional<QByteArray> previous = readSmall(path);
+    if (previous && *previous != json && parseConfig(*previous).config) {
+        if (const QString error = rememberGood(path, *previous); !error.isEmpty())
+            return QStringLiteral("not saved to %1, which is unchanged: the previous config could not be kept as a "
+                                  "backup: %2").arg(shown(path), error);
+    }
     return writeAtomically(path, json);
+}
+
+QString lastGoodPath(const QString& path) { return path + QStringLiteral(".bak"); }
+
+QString rememberGood(const QString& path, const QByteArray& json) {
+    const QString backup = lastGoodPath(path);
+    if (readSmall(backup) == json)
+        return {};
+    return writeAtomically(backup, json);
+}
+
+Startup loadForStartup(const QString& path, bool createIfMissing) {
+    Startup startup;
+    startup.result = load(path, createIfMissing);
+    if (startup.result.config) {
+        if (const std::optional<QByteArray> bytes = readSmall(path))
+            rememberGood(path, *bytes);  // best effort: a read-only folder must not stop the app
+        return startup;
+    }
+    const QString backup = lastGoodPath(path);
+    if (!QFileInfo::exists(backup))
+        return startup;
+    ConfigResult fallback = load(backup, false);
+    if (!fallback.config)
+        return startup;
+    startup.fileProblems = std::move(startup.result.problems);
+    startup.result = std::move(fallback);
+    startup.usedLastGood = backup;
+    return startup;
 }
 
 }  // namespace understudy::ConfigFile

@@ -233,6 +233,8 @@ QString Keychain::describe(const Reply& reply, const QString& name) {
 
 QStringList keychainEntriesOf(const Config& config) {
     QStringList names;
+    if (const QString token = keychainEntryOf(config.listen.accessToken); !token.isEmpty())
+        names.append(token);
     for (const ProviderConfig& p : config.providers) {
         for (const auto& [field, reference] : secretReferencesOf(p)) {
             if (const QString name = keychainEntryOf(reference); !name.isEmpty())

@@ -1,11 +1,16 @@
 #include "http/Connection.h"
 
+#include "http/Linger.h"
+
 #include <QTcpSocket>
+
+#include <algorithm>
 
 namespace understudy::http {
 namespace {
 
-constexpr int kLingerMs = 10000;
+constexpr int kLingerMs = 10000;      // a client that never reads its last answer must not pin the connection
+constexpr int kLingerQuietMs = 500;   // after the answer, input is drained until the client is quiet this long
 
 QByteArray reasonPhrase(int status) {
     switch (status) {
@@ -43,9 +48,10 @@ QByteArray protocolErrorBody(int status, const QByteArray& message) {
 
 }  // namespace
 
-Connection::Connection(qintptr socketDescriptor, const ServerLimits& limits, RequestHandler handler, QObject* parent)
+Connection::Connection(qintptr socketDescriptor, const ServerLimits& limits, RequestHandler handler, ServerStats* stats,
+                       QObject* parent)
     : QObject(parent), m_socket(new QTcpSocket(this)), m_parser(limits.parser), m_limits(limits),
-      m_handler(std::move(handler)) {
+      m_handler(std::move(handler)), m_stats(stats) {
     m_socket->setSocketDescriptor(socketDescriptor);
     m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     m_readTimer.setSingleShot(true);
@@ -55,6 +61,13 @@ Connection::Connection(qintptr socketDescriptor, const ServerLimits& limits, Req
                                   + QByteArray::number(m_limits.requestReadTimeoutMs / 1000.0) + " s."});
     });
     connect(&m_idleTimer, &QTimer::timeout, this, &Connection::close);
+    m_writeStallTimer.setSingleShot(true);
+    connect(&m_writeStallTimer, &QTimer::timeout, this, [this] {
+        if (m_busy)
+            Q_EMIT clientGone();
+        abort();
+    });
+    connect(m_socket, &QTcpSocket::bytesWritten, this, &Connection::onBytesWritten);
     connect(m_socket, &QTcpSocket::readyRead, this, &Connection::onReadyRead);
     connect(m_socket, &QTcpSocket::disconnected, this, [this] {
         if (m_busy)
@@ -70,7 +83,11 @@ Connection::~Connection() = default;
 
 bool Connection::isOpen() const { return !m_closing && m_socket->state() == QAbstractSocket::ConnectedState; }
 
+qint64 Connection::pendingOutput() const { return m_socket->bytesToWrite(); }
+
 void Connection::onReadyRead() {
+    if (m_closing)
+        return;  // a lingering close drains the input
     m_buffer.append(m_socket->readAll());
     if (!m_busy)
         processBuffer();
@@ -137,6 +154,7 @@ void Connection::respond(int status, Headers headers, QByteArrayView body) {
     writeHead(status, headers);
     if (!m_headRequest && !body.isEmpty())
         m_socket->write(body.data(), body.size());
+    noteOutput();
     finishResponse();
 }
 
@@ -158,6 +176,30 @@ void Connection::writeStream(QByteArrayView bytes) {
     frame.append(QByteArray::number(bytes.size(), 16)).append("\r\n").append(bytes).append("\r\n");
     m_socket->write(frame);
     m_socket->flush();
+    noteOutput();
+}
+
+void Connection::noteOutput() {
+    const qint64 pending = m_socket->bytesToWrite();
+    if (m_stats)
+        m_stats->peakPendingOutput = std::max(m_stats->peakPendingOutput, pending);
+    if (!m_congested && pending > m_limits.outputHighWater) {
+        m_congested = true;
+        if (m_stats)
+            ++m_stats->congestions;
+        m_writeStallTimer.start(m_limits.writeStallMs);
+    }
+}
+
+void Connection::onBytesWritten() {
+    if (!m_congested)
+        return;
+    m_writeStallTimer.start(m_limits.writeStallMs);  // it reads: slowly is allowed, never is not
+    if (m_socket->bytesToWrite() > m_limits.outputLowWater)
+        return;
+    m_congested = false;
+    m_writeStallTimer.stop();
+    Q_EMIT writable();
 }
 
 void Connection::endStream() {
@@ -181,10 +223,13 @@ void Connection::finishResponse() {
     if (!m_keepAlive) {
         m_closing = true;
         m_readTimer.stop();
-        m_idleTimer.start(kLingerMs);    // a client that never reads must not pin the connection
-        m_socket->disconnectFromHost();  // flushes what is written first; disconnected() then closes
-        if (m_socket->state() == QAbstractSocket::UnconnectedState)
+        m_idleTimer.stop();
+        m_writeStallTimer.stop();
+        if (m_socket->state() != QAbstractSocket::ConnectedState) {
             close();
+            return;
+        }
+        closeLingering(m_socket, kLingerQuietMs, kLingerMs, [this] { close(); });
         return;
     }
     m_socket->flush();
@@ -216,6 +261,7 @@ void Connection::close() {
     m_closed = m_closing = true;
     m_readTimer.stop();
     m_idleTimer.stop();
+    m_writeStallTimer.stop();
     if (m_socket->state() != QAbstractSocket::UnconnectedState)
         m_socket->abort();
     Q_EMIT closed();

@@ -15,7 +15,8 @@ namespace understudy::http {
 class Connection : public QObject {
     Q_OBJECT
 public:
-    Connection(qintptr socketDescriptor, const ServerLimits& limits, RequestHandler handler, QObject* parent);
+    Connection(qintptr socketDescriptor, const ServerLimits& limits, RequestHandler handler, ServerStats* stats,
+               QObject* parent);
     ~Connection() override;
 
     void respond(int status, Headers headers, QByteArrayView body);
@@ -25,8 +26,14 @@ public:
     void abort();                                   // drop the connection without finishing the response
 
     bool isOpen() const;
+    // The client reads more slowly than its stream arrives: its unsent output passed limits.outputHighWater.
+    // Whoever feeds the stream should stop until writable().
+    bool isCongested() const { return m_congested; }
+    qint64 pendingOutput() const;
 
 Q_SIGNALS:
+    // A congested client has taken its output down to limits.outputLowWater.
+    void writable();
     // The client went away while its response was pending: stop working on it.
     void clientGone();
     void closed();
@@ -38,6 +45,8 @@ private:
     void writeHead(int status, Headers& headers);
     void finishResponse();
     void armTimers();
+    void noteOutput();
+    void onBytesWritten();
     void close();
 
     QTcpSocket* m_socket;
@@ -47,6 +56,9 @@ private:
     QByteArray m_buffer;
     QTimer m_readTimer;
     QTimer m_idleTimer;
+    QTimer m_writeStallTimer;     // armed while congested: a client that stops reading is dropped
+    ServerStats* m_stats;
+    bool m_congested = false;
     bool m_busy = false;          // a request is being answered
     bool m_headRequest = false;
     bool m_keepAlive = true;

@@ -7,6 +7,10 @@
 namespace understudy::http {
 namespace {
 
+// Qt reads at most this much from an upstream socket ahead of us. Unbounded, a fast upstream would be read
+// into memory however slowly the client takes it; bounded, pausing (setPaused) stops the reading altogether.
+constexpr qint64 kReadBufferBytes = 64 * 1024;
+
 QString poolKey(const QUrl& url) {
     const bool tls = url.scheme() == QLatin1String("https");
     return url.scheme() + QLatin1Char('|') + url.host() + QLatin1Char('|')
@@ -65,10 +69,19 @@ void UpstreamCall::start() {
     attach(m_pool->open(m_request.url), false);
 }
 
+void UpstreamCall::setPaused(bool paused) {
+    if (m_paused == paused)
+        return;
+    m_paused = paused;
+    if (!paused)  // what arrived meanwhile is waiting in the socket's buffer, with no new readyRead to come
+        QMetaObject::invokeMethod(this, &UpstreamCall::onReadyRead, Qt::QueuedConnection);
+}
+
 void UpstreamCall::attach(QTcpSocket* socket, bool reused) {
     m_socket = socket;
     m_reused = reused;
     socket->setParent(this);
+    socket->setReadBufferSize(kReadBufferBytes);
     connect(socket, &QTcpSocket::readyRead, this, &UpstreamCall::onReadyRead);
     connect(socket, &QAbstractSocket::errorOccurred, this, &UpstreamCall::onSocketError);
     connect(socket, &QAbstractSocket::disconnected, this, &UpstreamCall::onSocketError);
@@ -118,7 +131,7 @@ void UpstreamCall::sendRequest() {
 }
 
 void UpstreamCall::onReadyRead() {
-    if (!m_socket)
+    if (!m_socket || m_paused)
         return;
     m_buffer.append(m_socket->readAll());
     if (!m_buffer.isEmpty())
@@ -153,12 +166,19 @@ void UpstreamCall::onReadyRead() {
             socket->deleteLater();
         }
         Q_EMIT finished();
+        return;
     }
+    if (m_endPending && m_socket->bytesAvailable() == 0)
+        onSocketError();
 }
 
 void UpstreamCall::onSocketError() {
     if (m_done || !m_socket)
         return;
+    if (m_paused && m_socket->bytesAvailable() > 0) {
+        m_endPending = true;  // the end comes after those bytes, once resumed
+        return;
+    }
     const QAbstractSocket::SocketError error = m_socket->error();
     // A kept-alive connection the upstream closed while idle: try once more on a fresh one.
     if (m_reused && !m_sawResponseBytes) {

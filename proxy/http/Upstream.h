@@ -41,6 +41,10 @@ class UpstreamCall : public QObject {
 public:
     ~UpstreamCall() override;
     void abort();
+    // Backpressure: while paused nothing more is read from the upstream, so its bytes wait in the kernel and,
+    // once that is full, in the upstream itself, instead of piling up in the proxy for a slow client.
+    void setPaused(bool paused);
+    bool isPaused() const { return m_paused; }
 
 Q_SIGNALS:
     void connected();
@@ -67,6 +71,8 @@ private:
     bool m_reused = false;
     bool m_sawResponseBytes = false;
     bool m_done = false;
+    bool m_paused = false;
+    bool m_endPending = false;  // the upstream closed while paused, with bytes still unread
     QByteArray m_buffer;
     ResponseParser m_parser;
 };

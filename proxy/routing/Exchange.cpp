@@ -480,7 +480,26 @@ void Exchange::handleStreamBytes(const QByteArray& bytes) {
         if (!out.isEmpty() && m_client)
             m_client->writeStream(out);
         armTimer(m_config->failover.streamIdleTimeoutMs);
+        applyBackpressure();
     }
+}
+
+// A client that reads more slowly than its upstream sends: stop reading the upstream until the client catches
+// up, instead of holding the difference in memory. The wait is the client's, so it is not an upstream stall.
+void Exchange::applyBackpressure() {
+    if (!m_client || !m_call || !m_client->isCongested() || m_call->isPaused())
+        return;
+    m_call->setPaused(true);
+    m_timer.stop();
+    connect(m_client, &http::Connection::writable, this, &Exchange::resumeUpstream, Qt::UniqueConnection);
+}
+
+void Exchange::resumeUpstream() {
+    if (!m_call || !m_call->isPaused())
+        return;
+    m_call->setPaused(false);
+    if (m_phase == Phase::Streaming)
+        armTimer(m_config->failover.streamIdleTimeoutMs);
 }
 
 QByteArray Exchange::commitStream() {

@@ -88,6 +88,8 @@ private:
     void onUpstreamFailed(http::TransportFailure failure, const QString& detail);
     void onTimeout();
     void handleStreamBytes(const QByteArray& bytes);
+    void applyBackpressure();
+    void resumeUpstream();
     QByteArray commitStream();
     void settle(const Verdict& verdict);
     void markHealthy();

@@ -830,8 +830,11 @@ void TestConfig::saveReplacesAtomically() {
     QVERIFY(writeAll(path, defaultConfigJson()));
     QCOMPARE(ConfigFile::save(path, kValid), QString());
     QCOMPARE(readAll(path), kValid);
-    // QSaveFile's temporary file is renamed over the target, so nothing else is left behind.
-    QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden), QStringList{QStringLiteral("understudy.json")});
+    // QSaveFile's temporary file is renamed over the target, so nothing is left behind but the previous config,
+    // kept as the last good one.
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden),
+             (QStringList{QStringLiteral("understudy.json"), QStringLiteral("understudy.json.bak")}));
+    QCOMPARE(readAll(path + QStringLiteral(".bak")), defaultConfigJson());
     QCOMPARE(ConfigFile::load(path, false).config->activeChain, QStringLiteral("main"));
 }
 

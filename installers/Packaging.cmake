@@ -69,13 +69,8 @@ if(UNIX AND NOT APPLE)
             RENAME understudy.png)
   endforeach()
 
-  # The XDG autostart entry the settings toggle copies to ~/.config/autostart/understudy.desktop. It is a template
-  # in share/understudy, not in /etc/xdg/autostart: launching at login is each user's choice.
-  set(UNDERSTUDY_AUTOSTART_EXEC "understudy")
-  configure_file(${UNDERSTUDY_INSTALLERS_DIR}/linux/understudy-autostart.desktop.in
-                 ${CMAKE_BINARY_DIR}/installers/understudy-autostart.desktop @ONLY)
-  install(FILES ${CMAKE_BINARY_DIR}/installers/understudy-autostart.desktop
-          DESTINATION ${CMAKE_INSTALL_DATADIR}/understudy/autostart RENAME understudy.desktop)
+  # No autostart file is installed: launching at login is each user's choice, and the Settings toggle writes
+  # ~/.config/autostart/understudy.desktop itself (app/Autostart.cpp), pointing at the binary that runs.
 
   # Debian policy: /usr/share/doc/<package>/copyright and a max-compressed changelog without timestamp.
   string(TIMESTAMP _changelog_date "%a, %d %b %Y %H:%M:%S +0000" UTC)

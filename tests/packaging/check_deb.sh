@@ -43,7 +43,6 @@ for path in ./usr/bin/understudy \
             ./usr/share/icons/hicolor/scalable/apps/understudy.svg \
             ./usr/share/icons/hicolor/48x48/apps/understudy.png \
             ./usr/share/icons/hicolor/256x256/apps/understudy.png \
-            ./usr/share/understudy/autostart/understudy.desktop \
             ./usr/share/doc/understudy/copyright \
             ./usr/share/doc/understudy/changelog.gz; do
   grep -qxF "$path" <<<"$contents" || fail "package lacks $path"

@@ -32,8 +32,7 @@ contents=$(rpm -qp --list "$rpm")
 for path in /usr/bin/understudy \
             /usr/share/applications/understudy.desktop \
             /usr/share/icons/hicolor/scalable/apps/understudy.svg \
-            /usr/share/icons/hicolor/256x256/apps/understudy.png \
-            /usr/share/understudy/autostart/understudy.desktop; do
+            /usr/share/icons/hicolor/256x256/apps/understudy.png; do
   grep -qxF "$path" <<<"$contents" || fail "package lacks $path"
 done
 # The package must not claim directories every system owns (they would conflict with the filesystem package).

@@ -406,6 +406,8 @@ QString Ledger::insert(const QList<LedgerRow>& rows) {
     const auto text = [](const QString& s) { return s.isNull() ? QStringLiteral("") : s; };
     for (const LedgerRow& row : rows) {
         const UsageRecord& r = row.record;
+        if (m_pastDays && r.timeMs < m_pastDays->todayStartMs)
+            m_pastDays.reset();  // a request that began before midnight: the past days' sums change
         const auto price = [&](double Price::*field) { return row.price ? QVariant((*row.price).*field) : null; };
         const QVariantList values{
             r.timeMs, text(r.client), text(r.sessionId), text(r.chain), text(r.requestedModel), text(r.provider),
@@ -428,6 +430,7 @@ QString Ledger::insert(const QList<LedgerRow>& rows) {
 }
 
 QString Ledger::deleteBefore(qint64 timeMs) {
+    m_pastDays.reset();
     QSqlQuery q(QSqlDatabase::database(m_connection, false));
     q.prepare(QStringLiteral("DELETE FROM requests WHERE time_ms < ?"));
     q.addBindValue(timeMs);
@@ -473,15 +476,17 @@ QString Ledger::vacuumFreePages() {
     return db.commit() ? QString() : sqlError(QStringLiteral("committing the vacuum"), db.lastError());
 }
 
-QList<UsageRow> Ledger::summary(qint64 sinceMs, UsageGrouping grouping) const {
+QList<UsageRow> Ledger::summary(qint64 sinceMs, UsageGrouping grouping, qint64 untilMs) const {
     QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    q.setForwardOnly(true);  // read once: no client-side cache of every row
     const QString order = grouping == UsageGrouping::Day ? QStringLiteral("k") : QStringLiteral("cost DESC, requests DESC, k");
     q.prepare(QStringLiteral("SELECT %1 AS k, COUNT(*) AS requests, SUM(fallback_depth > 0 AND provider <> ''),"
                              " SUM(failovers), SUM(input_tokens), SUM(output_tokens), SUM(cache_read_tokens),"
                              " SUM(cache_write_tokens), TOTAL(cost) AS cost, SUM(cost IS NULL)"
-                             " FROM requests WHERE time_ms >= ? GROUP BY k ORDER BY %2")
+                             " FROM requests WHERE time_ms >= ? AND time_ms < ? GROUP BY k ORDER BY %2")
                   .arg(groupingExpression(grouping), order));
     q.addBindValue(sinceMs);
+    q.addBindValue(untilMs);
     QList<UsageRow> rows;
     if (!q.exec())
         return rows;
@@ -493,14 +498,46 @@ QList<UsageRow> Ledger::summary(qint64 sinceMs, UsageGrouping grouping) const {
     return rows;
 }
 
+QList<UsageRow> Ledger::monthSummary(qint64 monthStartMs, qint64 todayStartMs, const QList<UsageRow>& today) const {
+    if (!m_pastDays || m_pastDays->monthStartMs != monthStartMs || m_pastDays->todayStartMs != todayStartMs)
+        m_pastDays = PastDays{monthStartMs, todayStartMs, summary(monthStartMs, UsageGrouping::Provider, todayStartMs)};
+    QList<UsageRow> month = m_pastDays->rows;
+    for (const UsageRow& t : today) {
+        const auto same = std::find_if(month.begin(), month.end(), [&](const UsageRow& m) { return m.key == t.key; });
+        if (same == month.end()) {
+            month.append(t);
+            continue;
+        }
+        same->requests += t.requests;
+        same->fallbackRequests += t.fallbackRequests;
+        same->failovers += t.failovers;
+        same->inputTokens += t.inputTokens;
+        same->outputTokens += t.outputTokens;
+        same->cacheReadTokens += t.cacheReadTokens;
+        same->cacheWriteTokens += t.cacheWriteTokens;
+        same->cost += t.cost;
+        same->unpricedRequests += t.unpricedRequests;
+    }
+    // The order summary() gives: cost, then requests, descending; then the name.
+    std::sort(month.begin(), month.end(), [](const UsageRow& a, const UsageRow& b) {
+        if (a.cost != b.cost)
+            return a.cost > b.cost;
+        if (a.requests != b.requests)
+            return a.requests > b.requests;
+        return a.key < b.key;
+    });
+    return month;
+}
+
 UsageSnapshot Ledger::snapshot(qint64 nowMs) const {
     UsageSnapshot s;
     s.takenMs = nowMs;
     const QDate today = QDateTime::fromMSecsSinceEpoch(nowMs).date();
     s.today = summary(localMidnightMs(today), UsageGrouping::Provider);
-    s.month = summary(localMidnightMs(QDate(today.year(), today.month(), 1)), UsageGrouping::Provider);
+    s.month = monthSummary(localMidnightMs(QDate(today.year(), today.month(), 1)), localMidnightMs(today), s.today);
 
     QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    q.setForwardOnly(true);
     q.prepare(QStringLiteral("SELECT time_ms, chain, fallback_depth, outcome, provider, model, failure_reasons"
                              " FROM requests WHERE time_ms >= ? ORDER BY time_ms, id"));
     q.addBindValue(nowMs - kDayMs);
@@ -558,6 +595,7 @@ RequestsByHour Ledger::requestsByHour(qint64 nowMs) const {
     RequestsByHour chart;
     chart.firstHourMs = localHourStartMs(nowMs) - (RequestsByHour::kHours - 1) * kHourMs;
     QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    q.setForwardOnly(true);
     q.prepare(QStringLiteral("SELECT (time_ms - ?) / %1, provider, model, COUNT(*) FROM requests"
                              " WHERE time_ms >= ? AND time_ms < ? GROUP BY 1, provider, model").arg(kHourMs));
     for (qint64 bound : {chart.firstHourMs, chart.firstHourMs, chart.firstHourMs + RequestsByHour::kHours * kHourMs})

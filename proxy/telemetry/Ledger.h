@@ -9,6 +9,7 @@
 #include <QThread>
 #include <QTimer>
 
+#include <limits>
 #include <memory>
 #include <optional>
 
@@ -124,16 +125,29 @@ public:
     QString deleteBefore(qint64 timeMs);
     QString compact();  // gives deleted pages back to the file system and checkpoints the WAL
 
-    QList<UsageRow> summary(qint64 sinceMs, UsageGrouping grouping) const;
+    // Rows with sinceMs <= time_ms < untilMs, grouped.
+    QList<UsageRow> summary(qint64 sinceMs, UsageGrouping grouping,
+                            qint64 untilMs = std::numeric_limits<qint64>::max()) const;
     UsageSnapshot snapshot(qint64 nowMs) const;
     RequestsByHour requestsByHour(qint64 nowMs) const;
 
 private:
     QString migrate();
     QString vacuumFreePages();
+    QList<UsageRow> monthSummary(qint64 monthStartMs, qint64 todayStartMs, const QList<UsageRow>& today) const;
 
     QString m_connection;
     QString m_openError;
+
+    // This month's rows before today no longer change, so a snapshot (every few seconds while requests arrive)
+    // reads only today's and adds this; otherwise its cost would grow with the month. Dropped when the day
+    // changes, a row older than today arrives late (a request that began before midnight) or rows are deleted.
+    struct PastDays {
+        qint64 monthStartMs = -1;
+        qint64 todayStartMs = -1;
+        QList<UsageRow> rows;
+    };
+    mutable std::optional<PastDays> m_pastDays;
 };
 
 // Owns the Ledger on the ledger thread: queues records, writes them in one transaction per batch, keeps

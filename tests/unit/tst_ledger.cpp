@@ -461,6 +461,47 @@ private Q_SLOTS:
         QCOMPARE(db.summary(t - 1000, UsageGrouping::Provider).size(), 1);  // --since
     }
 
+    // The month's figures reuse the sums of the past days; they must still equal a full query after a late row (a
+    // request that began before midnight) and after a prune.
+    void snapshot_monthEqualsAFullQuery_afterLateRowsAndPrunes() {
+        Ledger db(freshPath(), Ledger::Mode::ReadWrite);
+        QVERIFY2(db.openError().isEmpty(), qPrintable(db.openError()));
+        const auto at = [](int day, int hour) { return QDateTime(QDate(2026, 6, day), QTime(hour, 0)).toMSecsSinceEpoch(); };
+        const qint64 nowMs = at(15, 12);
+        const qint64 monthStart = at(1, 0);
+        const auto add = [&](qint64 t, const char* provider) {
+            QCOMPARE(db.insert({priceRecord(served(t, QString::fromLatin1(provider), QStringLiteral("glm-5")), Pricing())}),
+                     QString());
+        };
+        const auto sameAsFullQuery = [&](const char* when) {
+            const QList<UsageRow> month = db.snapshot(nowMs).month;
+            const QList<UsageRow> full = db.summary(monthStart, UsageGrouping::Provider);
+            QVERIFY2(month.size() == full.size(), when);
+            for (qsizetype i = 0; i < full.size(); ++i) {
+                QVERIFY2(month[i].key == full[i].key && month[i].requests == full[i].requests
+                             && month[i].inputTokens == full[i].inputTokens && qFuzzyCompare(month[i].cost, full[i].cost),
+                         when);
+            }
+        };
+        add(at(15, 9), "a");
+        add(at(15, 10), "a");
+        add(at(10, 9), "b");
+        add(monthStart - kDayMs, "a");  // last month: not in this month's figures
+        sameAsFullQuery("first snapshot");
+        QCOMPARE(db.snapshot(nowMs).month.size(), 2);
+
+        add(at(14, 23) + 59 * 60 * 1000, "b");  // began yesterday, recorded now
+        sameAsFullQuery("after a late row");
+        QCOMPARE(db.snapshot(nowMs).month.at(0).key == "b" ? db.snapshot(nowMs).month.at(0).requests
+                                                            : db.snapshot(nowMs).month.at(1).requests, 2);
+
+        QCOMPARE(db.deleteBefore(at(11, 0)), QString());
+        sameAsFullQuery("after a prune");
+        add(at(15, 11), "c");
+        sameAsFullQuery("after a new row today");
+        QCOMPARE(db.snapshot(nowMs).month.size(), 3);
+    }
+
     void snapshot_failoverRateTimeOnFallbackRecoveryAndErrorRates() {
         const QString path = freshPath();
         const qint64 t = now() - 10 * 60 * 1000;

@@ -278,12 +278,17 @@ QJsonValue smallValue(QByteArrayView document, Span span) {
 
 }  // namespace
 
-Span ObjectScan::find(QByteArrayView key) const {
+const Member* ObjectScan::findMember(QByteArrayView key) const {
     for (auto it = members.crbegin(); it != members.crend(); ++it) {
         if (keyOf(*it) == key)
-            return it->value;
+            return &*it;
     }
-    return {};
+    return nullptr;
+}
+
+Span ObjectScan::find(QByteArrayView key) const {
+    const Member* member = findMember(key);
+    return member ? member->value : Span{};
 }
 
 QByteArrayView ObjectScan::keyOf(const Member& member) const {

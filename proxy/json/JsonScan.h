@@ -33,6 +33,7 @@ struct ObjectScan {
     QList<Member> members;    // top-level members in document order
 
     Span find(QByteArrayView key) const;  // last occurrence wins, as in most JSON parsers
+    const Member* findMember(QByteArrayView key) const;  // the same, with its key's span; null when absent
     QByteArrayView keyOf(const Member& member) const;
 
 private:

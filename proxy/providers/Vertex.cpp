@@ -19,23 +19,9 @@ constexpr DatedModel kDatedModels[] = {
     {"claude-3-5-haiku-latest", "claude-3-5-haiku@20241022"},
 };
 
-// Where the member whose value is `value` begins: its key's opening quote.
-qsizetype memberStart(QByteArrayView body, json::Span value) {
-    qsizetype i = value.begin - 1;
-    while (i >= 0 && body[i] != ':')
-        --i;
-    --i;
-    while (i >= 0 && body[i] != '"')  // the key's closing quote
-        --i;
-    --i;
-    while (i >= 0 && (body[i] != '"' || (i > 0 && body[i - 1] == '\\')))
-        --i;
-    return i;
-}
-
-// The bytes of the member (key through value) plus one separating comma, so that what remains is valid JSON.
-json::Span memberWithComma(QByteArrayView body, json::Span value) {
-    json::Span span{memberStart(body, value), value.end};
+// The bytes of `member` (key through value) plus one separating comma, so that what remains is valid JSON.
+json::Span memberWithComma(QByteArrayView body, const json::Member& member) {
+    json::Span span{member.key.begin - 1, member.value.end};  // from the key's opening quote
     qsizetype after = span.end;
     while (after < body.size() && QChar::isSpace(body[after]))
         ++after;
@@ -100,18 +86,18 @@ QUrl requestUrl(const QUrl& root, const QString& project, const QString& region,
 
 QByteArray requestBody(QByteArrayView body, const json::ObjectScan& scan, bool countTokens,
                        const QString& countTokensModel) {
-    const json::Span model = scan.find("model");
-    const json::Span version = scan.find("anthropic_version");
+    const json::Member* model = scan.findMember("model");
+    const bool hasVersion = scan.find("anthropic_version").isValid();
     if (countTokens) {
-        const QByteArray withModel = model.isValid()
-            ? json::replaced(body, model, json::quoted(modelId(countTokensModel))) : body.toByteArray();
-        return version.isValid() ? withModel : withVersionFirst(withModel, !scan.members.isEmpty());
+        const QByteArray withModel = model
+            ? json::replaced(body, model->value, json::quoted(modelId(countTokensModel))) : body.toByteArray();
+        return hasVersion ? withModel : withVersionFirst(withModel, !scan.members.isEmpty());
     }
-    if (model.isValid() && !version.isValid())  // the common case: one member swapped for the other
-        return json::replaced(body, {memberStart(body, model), model.end}, versionMember());
-    if (model.isValid())
-        return json::replaced(body, memberWithComma(body, model), {});
-    return version.isValid() ? body.toByteArray() : withVersionFirst(body, !scan.members.isEmpty());
+    if (model && !hasVersion)  // the common case: one member swapped for the other
+        return json::replaced(body, {model->key.begin - 1, model->value.end}, versionMember());
+    if (model)
+        return json::replaced(body, memberWithComma(body, *model), {});
+    return hasVersion ? body.toByteArray() : withVersionFirst(body, !scan.members.isEmpty());
 }
 
 }  // namespace understudy::vertex

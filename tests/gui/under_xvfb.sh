@@ -24,7 +24,7 @@ unset DBUS_SESSION_BUS_ADDRESS
 trayer --edge top --align right --widthtype request --height 32 --SetDockType true --transparent false \
   >"$work/trayer.log" 2>&1 &
 tray_pid=$!
-for _ in $(seq 50); do xwininfo -root -tree 2>/dev/null | grep -q panel && break; sleep 0.1; done
+for _ in $(seq 200); do xwininfo -root -tree 2>/dev/null | grep -q panel && break; sleep 0.1; done  # a loaded CI box is slow
 
 export QT_QPA_PLATFORM=xcb
 "$@"

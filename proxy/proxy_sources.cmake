@@ -4,7 +4,7 @@ set(UNDERSTUDY_PROXY_SOURCES
   dialects/Dialect.cpp dialects/Translation.cpp dialects/AnthropicMessages.cpp dialects/OpenAIChat.cpp
   dialects/OpenAIResponses.cpp dialects/Errors.cpp dialects/Stream.cpp dialects/ToolIds.cpp dialects/Wire.cpp
   dialects/UsageMeter.cpp
-  http/Connection.cpp http/Linger.cpp http/Server.cpp http/Upstream.cpp
+  http/Connection.cpp http/HeadWriter.cpp http/Linger.cpp http/Server.cpp http/Upstream.cpp
   json/JsonScan.cpp
   providers/Bedrock.cpp providers/EventStream.cpp providers/SigV4.cpp
   providers/GoogleAuth.cpp providers/Vertex.cpp

@@ -1,18 +1,21 @@
 #include "http/Connection.h"
 
+#include "http/HeadWriter.h"
 #include "http/Linger.h"
 
 #include <QTcpSocket>
 
 #include <algorithm>
+#include <charconv>
 
 namespace understudy::http {
 namespace {
 
 constexpr int kLingerMs = 10000;      // a client that never reads its last answer must not pin the connection
 constexpr int kLingerQuietMs = 500;   // after the answer, input is drained until the client is quiet this long
+constexpr qsizetype kInlineBodyBytes = 16 * 1024;  // a body this small is copied into the head's buffer
 
-QByteArray reasonPhrase(int status) {
+QByteArrayView reasonPhrase(int status) {
     switch (status) {
     case 200: return "OK";
     case 204: return "No Content";
@@ -136,23 +139,29 @@ void Connection::rejectMalformed(const RequestParser::Error& error) {
     respond(error.httpStatus, headers, protocolErrorBody(error.httpStatus, error.message));
 }
 
-void Connection::writeHead(int status, Headers& headers) {
+// A small body goes out in the head's buffer: one write, one copy.
+void Connection::writeHead(int status, Headers& headers, QByteArrayView smallBody) {
     headers.set("Connection", m_keepAlive ? "keep-alive" : "close");
-    QByteArray head;
-    head.reserve(256);
-    head.append("HTTP/1.1 ").append(QByteArray::number(status)).append(' ').append(reasonPhrase(status)).append("\r\n");
-    for (const Header& h : headers.fields())
-        head.append(h.name).append(": ").append(h.value).append("\r\n");
-    head.append("\r\n");
-    m_socket->write(head);
+    HeadWriter head(headers, 48 + smallBody.size());
+    head << QByteArrayView("HTTP/1.1 ");
+    head.decimal(status) << ' ' << reasonPhrase(status) << QByteArrayView("\r\n");
+    head.fields(headers);
+    QByteArray bytes = head.finish();
+    if (!smallBody.isEmpty())
+        bytes.append(smallBody);
+    m_socket->write(bytes);
 }
 
 void Connection::respond(int status, Headers headers, QByteArrayView body) {
     if (m_closing || !m_busy)
         return;
-    headers.set("Content-Length", QByteArray::number(body.size()));
-    writeHead(status, headers);
-    if (!m_headRequest && !body.isEmpty())
+    char length[24];
+    const auto lengthEnd = std::to_chars(length, length + sizeof length, body.size()).ptr;
+    headers.set("Content-Length", QByteArrayView(length, lengthEnd - length));
+    const bool sendBody = !m_headRequest && !body.isEmpty();
+    const bool small = body.size() <= kInlineBodyBytes;
+    writeHead(status, headers, sendBody && small ? body : QByteArrayView());
+    if (sendBody && !small)
         m_socket->write(body.data(), body.size());
     noteOutput();
     finishResponse();
@@ -171,10 +180,7 @@ void Connection::beginStream(int status, Headers headers) {
 void Connection::writeStream(QByteArrayView bytes) {
     if (m_closing || !m_streaming || bytes.isEmpty())
         return;
-    QByteArray frame;
-    frame.reserve(bytes.size() + 16);
-    frame.append(QByteArray::number(bytes.size(), 16)).append("\r\n").append(bytes).append("\r\n");
-    m_socket->write(frame);
+    m_socket->write(chunkFrame(bytes));
     m_socket->flush();
     noteOutput();
 }

@@ -42,7 +42,7 @@ private:
     void onReadyRead();
     void processBuffer();
     void rejectMalformed(const RequestParser::Error& error);
-    void writeHead(int status, Headers& headers);
+    void writeHead(int status, Headers& headers, QByteArrayView smallBody = {});
     void finishResponse();
     void armTimers();
     void noteOutput();

@@ -1,5 +1,7 @@
 #include "http/Upstream.h"
 
+#include "http/HeadWriter.h"
+
 #include <QSslConfiguration>
 #include <QSslSocket>
 #include <QTcpSocket>
@@ -10,6 +12,7 @@ namespace {
 // Qt reads at most this much from an upstream socket ahead of us. Unbounded, a fast upstream would be read
 // into memory however slowly the client takes it; bounded, pausing (setPaused) stops the reading altogether.
 constexpr qint64 kReadBufferBytes = 64 * 1024;
+constexpr qsizetype kInlineBodyBytes = 16 * 1024;  // a body this small is copied into the head's buffer
 
 QString poolKey(const QUrl& url) {
     const bool tls = url.scheme() == QLatin1String("https");
@@ -111,22 +114,23 @@ void UpstreamCall::detach() {
 void UpstreamCall::sendRequest() {
     if (!m_socket)
         return;
-    QByteArray head;
-    head.reserve(512);
     QByteArray target = m_request.url.path(QUrl::FullyEncoded).toLatin1();
     if (target.isEmpty())
         target = "/";
     if (m_request.url.hasQuery())
         target += '?' + m_request.url.query(QUrl::FullyEncoded).toLatin1();
-    head.append(m_request.method).append(' ').append(target).append(" HTTP/1.1\r\nHost: ")
-        .append(hostHeader(m_request.url)).append("\r\n");
-    for (const Header& h : m_request.headers.fields())
-        head.append(h.name).append(": ").append(h.value).append("\r\n");
+    const bool smallBody = m_request.body.size() <= kInlineBodyBytes;
+    HeadWriter head(m_request.headers, 96 + target.size() + (smallBody ? m_request.body.size() : 0));
+    head << m_request.method << ' ' << target << QByteArrayView(" HTTP/1.1\r\n");
+    head.field("Host", hostHeader(m_request.url));
+    head.fields(m_request.headers);
     if (!m_request.body.isEmpty() || m_request.method == "POST")
-        head.append("Content-Length: ").append(QByteArray::number(m_request.body.size())).append("\r\n");
-    head.append("\r\n");
-    m_socket->write(head);
-    if (!m_request.body.isEmpty())
+        (head << QByteArrayView("Content-Length: ")).decimal(m_request.body.size()) << QByteArrayView("\r\n");
+    QByteArray bytes = head.finish();
+    if (smallBody)
+        bytes.append(m_request.body);  // one write for the whole request
+    m_socket->write(bytes);
+    if (!smallBody)
         m_socket->write(m_request.body);
 }
 

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""Instructions per proxied request, per thread, counted by callgrind (repeatable on a noisy machine).
+
+Starts the same nginx upstreams as bench.py and `understudy --headless` under
+`valgrind --tool=callgrind --separate-threads=yes` with collection off, switches collection on only while a
+fixed number of requests go through one keep-alive connection, and prints instructions per request for each
+thread. The callgrind files stay in the work folder for callgrind_annotate.
+
+    tests/bench/profile.py --binary build/app/understudy [--requests N] [--body small|large|huge] [--chain json]
+"""
+import argparse
+import glob
+import json
+import os
+import re
+import socket
+import subprocess
+import tempfile
+import time
+
+import bench
+
+
+def post_keep_alive(port, path, body, count):
+    """Sends `count` POSTs on one connection, reading each answer whole; returns the statuses seen."""
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+            f"x-api-key: bench-not-a-key\r\nanthropic-version: 2023-06-01\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+    statuses = {}
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        reader = s.makefile("rb")
+        for _ in range(count):
+            s.sendall(head + body)
+            status = int(reader.readline().split()[1])
+            length = 0
+            while (line := reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            reader.read(length)
+            statuses[status] = statuses.get(status, 0) + 1
+    return statuses
+
+
+def thread_totals(work):
+    """Instructions collected per callgrind thread file (pid.thread-N)."""
+    totals = {}
+    for path in sorted(glob.glob(os.path.join(work, "callgrind.out.*"))):
+        with open(path) as f:
+            text = f.read()
+        match = re.search(r"^totals:\s+(\d+)", text, re.M)
+        name = re.search(r"-(\d+)$", path)
+        totals[f"thread {name.group(1) if name else path}"] = int(match.group(1)) if match else 0
+    return totals
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", required=True)
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--body", choices=("small", "large", "huge"), default="small")
+    parser.add_argument("--chain", default="json")
+    args = parser.parse_args()
+
+    work = tempfile.mkdtemp(prefix="understudy-profile-")
+    ports = {k: bench.free_port() for k in ("json", "sse", "limited", "chat", "proxy")}
+    with open(os.path.join(work, "nginx.conf"), "w") as f:
+        f.write(bench.nginx_conf(work, ports))
+    with open(os.path.join(work, "understudy.json"), "w") as f:
+        json.dump(bench.proxy_conf(ports), f)
+    fixture = json.load(open(bench.FIXTURE))["body"]
+    body = {"small": {"model": "claude-bench", "max_tokens": 64, "messages": [{"role": "user", "content": "say hi"}]},
+            "large": dict(fixture, stream=False),
+            "huge": dict(fixture, stream=False, messages=fixture["messages"] * 150)}[args.body]
+    payload = json.dumps(body, separators=(",", ":")).encode()
+
+    nginx = subprocess.Popen(["nginx", "-c", os.path.join(work, "nginx.conf"), "-p", work], stderr=subprocess.DEVNULL)
+    env = dict(os.environ, XDG_DATA_HOME=work, XDG_CONFIG_HOME=work)
+    proxy = subprocess.Popen(["valgrind", "--tool=callgrind", "--separate-threads=yes", "--instr-atstart=no",
+                              f"--callgrind-out-file={work}/callgrind.out.%p", os.path.abspath(args.binary), "--headless", "--config",
+                              os.path.join(work, "understudy.json")],
+                             stderr=open(os.path.join(work, "proxy.log"), "w"), env=env, cwd=work)
+    try:
+        bench.wait_port(ports["proxy"], timeout=120)
+        path = f"/chains/{args.chain}/v1/messages"
+        post_keep_alive(ports["proxy"], path, payload, 20)  # warm: first-use allocations, the upstream connection
+        time.sleep(1)
+        subprocess.run(["callgrind_control", "-i", "on", str(proxy.pid)], check=True, capture_output=True)
+        statuses = post_keep_alive(ports["proxy"], path, payload, args.requests)
+        time.sleep(1.5)  # let the ledger write its batch (flushIntervalMs 250) inside the measured window
+        subprocess.run(["callgrind_control", "-i", "off", str(proxy.pid)], check=True, capture_output=True)
+    finally:
+        proxy.terminate()
+        proxy.wait(timeout=120)
+        nginx.terminate()
+        nginx.wait()
+    print(f"{args.requests} requests, body {args.body} ({len(payload)} B), chain {args.chain}, statuses {statuses}")
+    for thread, total in thread_totals(work).items():
+        if total:
+            print(f"  {thread}: {total / args.requests:,.0f} instructions per request")
+    print(f"callgrind files: {work}")
+
+
+if __name__ == "__main__":
+    main()

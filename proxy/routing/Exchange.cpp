@@ -92,7 +92,7 @@ Exchange::Exchange(ProxyContext context, std::shared_ptr<const Config> config, I
 Exchange::~Exchange() {
     dropCall();
     if (m_probing && m_index >= 0 && m_index < m_plan.targets.size())
-        m_ctx.health->releaseProbe(target().key());
+        m_ctx.health->releaseProbe(target().key);
 }
 
 void Exchange::start() {
@@ -141,9 +141,9 @@ void Exchange::nextTarget() {
         }
         if (overDailyBudget(t))
             continue;
-        const HealthBoard::Admission admission = m_ctx.health->admit(t.key(), now);
+        const HealthBoard::Admission admission = m_ctx.health->admit(t.key, now);
         if (admission == HealthBoard::Admission::Skip) {
-            const TargetHealth h = m_ctx.health->health(t.key(), now);
+            const TargetHealth h = m_ctx.health->health(t.key, now);
             skipTarget(QStringLiteral("skipped: cooling until %1 after %2").arg(clockTime(h.coolingUntilMs), h.reason));
             continue;
         }
@@ -158,7 +158,7 @@ void Exchange::nextTarget() {
         if (!m_lastFailedTarget.isEmpty()) {
             m_ctx.telemetry->counters().failovers += 1;
             EventFields fields{{QStringLiteral("from"), m_lastFailedTarget},
-                               {QStringLiteral("to"), t.key()},
+                               {QStringLiteral("to"), t.key},
                                {QStringLiteral("reason"), m_lastFailureReason},
                                {QStringLiteral("attempt"), m_networkAttempts + 1},
                                {QStringLiteral("chain"), m_plan.chain}};
@@ -174,7 +174,7 @@ void Exchange::nextTarget() {
     finishAllFailed();
 }
 
-void Exchange::skipTarget(const QString& why) { m_attempts.append({target().key(), why}); }
+void Exchange::skipTarget(const QString& why) { m_attempts.append({target().key, why}); }
 
 Dialect Exchange::upstreamDialect() const { return dialectOf(target().provider->type).value_or(m_in.dialect); }
 
@@ -209,7 +209,7 @@ void Exchange::startAttempt() {
                                  m_config->keychain.get());  // URL, body, SigV4
     if (!error.isEmpty()) {
         if (m_probing)
-            m_ctx.health->releaseProbe(target().key());
+            m_ctx.health->releaseProbe(target().key);
         m_probing = false;
         m_onlyTimeouts = false;
         skipTarget(error);
@@ -244,7 +244,7 @@ void Exchange::awaitAccessToken() {
                                                  m_config->keychain.get());
     if (!account.error.isEmpty() || !m_ctx.googleTokens) {
         if (m_probing)
-            m_ctx.health->releaseProbe(target().key());
+            m_ctx.health->releaseProbe(target().key);
         m_probing = false;
         m_onlyTimeouts = false;
         skipTarget(account.error.isEmpty() ? QStringLiteral("skipped: no access-token source") : account.error);
@@ -281,7 +281,7 @@ bool Exchange::retryWithFreshToken(const Verdict& v) {
     m_renewedToken = true;
     m_ctx.googleTokens->forget(account.value, m_accessToken);
     m_accessToken.clear();
-    m_attempts.append({target().key(), QStringLiteral("HTTP 401, asked again with a fresh access token")});
+    m_attempts.append({target().key, QStringLiteral("HTTP 401, asked again with a fresh access token")});
     startAttempt();
     return true;
 }
@@ -384,7 +384,7 @@ http::OutboundRequest Exchange::outboundFor(const Target& t, QString* error) con
 
 bool Exchange::acceptsPrefill(const Target& t) const {
     const PrefillRefusals& learned = m_ctx.prefillRefusals ? *m_ctx.prefillRefusals : m_ownRefusals;
-    return t.prefill && !learned.refuses(t.key());
+    return t.prefill && !learned.refuses(t.key);
 }
 
 PrefillRefusals& Exchange::prefillRefusals() { return m_ctx.prefillRefusals ? *m_ctx.prefillRefusals : m_ownRefusals; }
@@ -445,7 +445,7 @@ void Exchange::handleStreamBytes(const QByteArray& bytes) {
         m_usage.feed(event);
         if (kind == StreamEventKind::Malformed) {
             qWarning("understudy: dropped a malformed stream event from %s (%lld bytes)",
-                     qPrintable(target().key()), static_cast<long long>(event.raw.size()));
+                     qPrintable(target().key), static_cast<long long>(event.raw.size()));
             continue;
         }
         if (kind == StreamEventKind::Error) {
@@ -472,7 +472,7 @@ void Exchange::handleStreamBytes(const QByteArray& bytes) {
             out.append(m_continuation->feed(event));
         }
         if (m_continuation->diverged()) {
-            endBrokenStream(QStringLiteral("%1, asked without a prefill, answered differently").arg(target().key()));
+            endBrokenStream(QStringLiteral("%1, asked without a prefill, answered differently").arg(target().key));
             return;
         }
     }
@@ -551,7 +551,7 @@ void Exchange::onUpstreamFinished() {
         }
         const QByteArray last = m_continuation->finish();
         if (m_continuation->diverged()) {
-            endBrokenStream(QStringLiteral("%1, asked without a prefill, answered differently").arg(target().key()));
+            endBrokenStream(QStringLiteral("%1, asked without a prefill, answered differently").arg(target().key));
             break;
         }
         if (m_client)
@@ -587,9 +587,9 @@ void Exchange::onTimeout() {
     }
     if (remainingBudgetMs() <= 0) {
         dropCall();
-        m_attempts.append({target().key(), QStringLiteral("stopped: the total budget of %1 ms is spent").arg(f.totalBudgetMs)});
+        m_attempts.append({target().key, QStringLiteral("stopped: the total budget of %1 ms is spent").arg(f.totalBudgetMs)});
         if (m_probing)
-            m_ctx.health->releaseProbe(target().key());
+            m_ctx.health->releaseProbe(target().key);
         m_probing = false;
         m_budgetSpent = true;
         finishAllFailed();
@@ -635,7 +635,7 @@ void Exchange::settle(const Verdict& v) {
         return;
     case OutcomeClass::TooLong:
         markHealthy();
-        m_attempts.append({t.key(), v.reason});
+        m_attempts.append({t.key, v.reason});
         m_tooLongModels.insert(t.model);
         if (m_tooLong.status == 0) {
             m_tooLong = m_head;
@@ -649,7 +649,7 @@ void Exchange::settle(const Verdict& v) {
             const int delay = retryDelayMs(v, m_retries);
             if (delay < remainingBudgetMs()) {
                 ++m_retries;
-                m_attempts.append({t.key(), v.reason + QStringLiteral(", retried after %1 ms").arg(delay)});
+                m_attempts.append({t.key, v.reason + QStringLiteral(", retried after %1 ms").arg(delay)});
                 m_retryTimer.start(delay);
                 return;
             }
@@ -663,7 +663,7 @@ void Exchange::settle(const Verdict& v) {
 }
 
 void Exchange::markHealthy() {
-    const QString key = target().key();
+    const QString key = target().key;
     m_probing = false;
     if (const std::optional<qint64> downFor = m_ctx.health->recordSuccess(key, now())) {
         m_ctx.telemetry->counters().recoveries += 1;
@@ -675,7 +675,7 @@ void Exchange::markHealthy() {
 }
 
 void Exchange::markFailed(const Verdict& v) {
-    const QString key = target().key();
+    const QString key = target().key;
     m_probing = false;
     const qint64 until = m_ctx.health->recordFailure(key, v, now(), m_config->failover.primaryRecoveryCheckIntervalMs);
     m_ctx.telemetry->counters().failuresBy[key] += 1;
@@ -732,7 +732,7 @@ void Exchange::onStreamBroke(const QString& reason) {
     m_phase = Phase::Idle;
     m_ctx.telemetry->counters().streamsCut += 1;
     if (!m_continuing)
-        m_breakReason = QStringLiteral("the stream from %1 broke after content was sent (%2)").arg(target().key(), reason);
+        m_breakReason = QStringLiteral("the stream from %1 broke after content was sent (%2)").arg(target().key, reason);
     m_continuing = true;
     m_continuation->breakOff();
     Verdict v;
@@ -746,7 +746,7 @@ void Exchange::onStreamBroke(const QString& reason) {
 }
 
 void Exchange::refusedWhileContinuing(const Verdict& v) {
-    const QString key = target().key();
+    const QString key = target().key;
     if (m_mode == Continuation::Mode::Prefill && m_head.status == 400) {
         // The usual cause is a model that takes no prefill; remember it, and ask again without one.
         prefillRefusals().learn(key);
@@ -778,12 +778,12 @@ void Exchange::endBrokenStream(const QString& why) {
 void Exchange::passThroughClientError() {
     m_phase = Phase::Done;
     m_ctx.telemetry->counters().clientErrors += 1;
-    m_attempts.append({target().key(), QStringLiteral("HTTP %1 returned to the client").arg(m_head.status)});
+    m_attempts.append({target().key, QStringLiteral("HTTP %1 returned to the client").arg(m_head.status)});
     if (upstreamDialect() != m_in.dialect)
         m_body = translateErrorBody(upstreamDialect(), m_in.dialect, m_head.status, m_body);
     if (m_client)
         m_client->respond(m_head.status, responseHeaders(m_head.headers), m_body);
-    recordRequestEvent(m_head.status, QStringLiteral("client_error"), target().key());
+    recordRequestEvent(m_head.status, QStringLiteral("client_error"), target().key);
     finish();
 }
 
@@ -814,7 +814,7 @@ void Exchange::finishAllFailed() {
     std::optional<qint64> earliest;
     const qint64 now = this->now();
     for (const Target& t : m_plan.targets) {
-        const TargetHealth h = m_ctx.health->health(t.key(), now);
+        const TargetHealth h = m_ctx.health->health(t.key, now);
         if (h.state != TargetHealth::State::Healthy && h.coolingUntilMs > now && (!earliest || h.coolingUntilMs < *earliest))
             earliest = h.coolingUntilMs;
     }
@@ -846,11 +846,11 @@ void Exchange::respondLocally(int status, const QString& message) {
 void Exchange::recordServed(int status, const QString& breakReason) {
     Counters& c = m_ctx.telemetry->counters();
     c.served += 1;
-    c.servedBy[target().key()] += 1;
+    c.servedBy[target().key] += 1;
     if (m_index > 0)
         c.servedByFallback += 1;
     recordRequestEvent(status, breakReason.isEmpty() ? QStringLiteral("served") : QStringLiteral("stream_broken"),
-                       target().key());
+                       target().key);
 }
 
 void Exchange::recordRequestEvent(int status, const QString& outcome, const QString& servedBy) {
@@ -864,7 +864,7 @@ void Exchange::recordRequestEvent(int status, const QString& outcome, const QStr
                        {QStringLiteral("status"), status},
                        {QStringLiteral("outcome"), outcome},
                        {QStringLiteral("attempts"), attempts},
-                       {QStringLiteral("durationMs"), static_cast<double>(m_clock.elapsed())}};
+                       {QStringLiteral("durationMs"), m_clock.elapsed()}};
     if (!m_clientName.isEmpty())
         fields.insert(QStringLiteral("client"), m_clientName);
     if (m_continuing)
@@ -963,11 +963,11 @@ void Exchange::coolBeforeLimit() {
         nearLimitVerdict(m_head.headers, m_config->failover.switchBeforeLimitPercent, now());
     if (!near)
         return;
-    const QString key = target().key();
+    const QString key = target().key;
     // Switching early only helps when there is somewhere to go: never cool the last healthy target.
     const qint64 at = now();
     const bool elsewhere = std::any_of(m_plan.targets.cbegin(), m_plan.targets.cend(), [&](const Target& t) {
-        return t.key() != key && m_ctx.health->health(t.key(), at).state == TargetHealth::State::Healthy;
+        return t.key != key && m_ctx.health->health(t.key, at).state == TargetHealth::State::Healthy;
     });
     if (!elsewhere)
         return;
@@ -992,7 +992,7 @@ bool Exchange::overDailyBudget(const Target& t) {
     if (m_ctx.spend->firstToday(QStringLiteral("budget:") + provider, now()))
         m_ctx.telemetry->record({QStringLiteral("budget"), 0,
                                  {{QStringLiteral("provider"), provider},
-                                  {QStringLiteral("target"), t.key()},
+                                  {QStringLiteral("target"), t.key},
                                   {QStringLiteral("dailyBudgetUsd"), *t.dailyBudgetUsd},
                                   {QStringLiteral("spentUsd"), spent},
                                   {QStringLiteral("chain"), m_plan.chain}}});
@@ -1011,7 +1011,7 @@ void Exchange::tellIfNowSpending(const Target& t) {
         return;
     m_ctx.telemetry->record({QStringLiteral("spending"), 0,
                              {{QStringLiteral("provider"), t.provider->id},
-                              {QStringLiteral("target"), t.key()},
+                              {QStringLiteral("target"), t.key},
                               {QStringLiteral("dailyBudgetUsd"), *t.dailyBudgetUsd},
                               {QStringLiteral("spentUsd"), m_ctx.spend->spentToday(t.provider->id, now())},
                               {QStringLiteral("chain"), m_plan.chain}}});

@@ -40,7 +40,8 @@ RoutePlan planRoute(const Config& config, const QString& chainFromPath, const QS
             return plan;
         }
         const QString model = config.reroute->model.isEmpty() ? requestedModel : config.reroute->model;
-        plan.targets.append({&*provider, model, provider->prefill && !refusesPrefill(model), std::nullopt});
+        plan.targets.append({&*provider, model, provider->prefill && !refusesPrefill(model), std::nullopt,
+                             Target::keyOf(*provider, model)});
         return plan;
     }
     if (!chainFromPath.isEmpty())
@@ -63,7 +64,7 @@ RoutePlan planRoute(const Config& config, const QString& chainFromPath, const QS
             continue;
         // A step's explicit "prefill" wins over the catalog; a provider's default does not.
         const bool prefill = step.prefill.value_or(provider->prefill && !refusesPrefill(*model));
-        plan.targets.append({&*provider, *model, prefill, step.dailyBudgetUsd});
+        plan.targets.append({&*provider, *model, prefill, step.dailyBudgetUsd, Target::keyOf(*provider, *model)});
     }
     if (plan.targets.isEmpty())
         plan.error = QStringLiteral("No step of chain '%1' serves the model '%2'.").arg(plan.chain, requestedModel);

@@ -16,8 +16,9 @@ struct Target {
     QString model;                             // what the provider is asked for
     bool prefill = true;
     std::optional<double> dailyBudgetUsd;      // a paid step (see StepConfig)
+    QString key;                               // "provider/model": how health, counters and events name it
 
-    QString key() const { return provider->id + QLatin1Char('/') + model; }
+    static QString keyOf(const ProviderConfig& provider, const QString& model) { return provider.id + u'/' + model; }
 };
 
 struct RoutePlan {

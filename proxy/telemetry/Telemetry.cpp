@@ -6,6 +6,7 @@
 #include <QJsonArray>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <iterator>
 
@@ -74,19 +75,28 @@ void appendIsoTime(QByteArray& out, qint64 epochMs) {
     out.append(cachedPrefix).append(fraction, sizeof fraction);
 }
 
+void appendInteger(QByteArray& out, qint64 number) {
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, number).ptr;
+    out.append(digits, end - digits);
+}
+
+// An integral value is written without a fraction, as QJsonDocument writes it.
+void appendNumber(QByteArray& out, double number) {
+    if (number == static_cast<double>(static_cast<qint64>(number)) && std::abs(number) < 9007199254740992.0)
+        appendInteger(out, static_cast<qint64>(number));
+    else
+        out.append(QByteArray::number(number, 'g', 17));
+}
+
 void appendValue(QByteArray& out, const QJsonValue& value) {
     switch (value.type()) {
     case QJsonValue::String:
         appendString(out, value.toString());
         break;
-    case QJsonValue::Double: {
-        const double d = value.toDouble();
-        if (d == static_cast<double>(static_cast<qint64>(d)) && std::abs(d) < 9007199254740992.0)
-            out.append(QByteArray::number(static_cast<qint64>(d)));
-        else
-            out.append(QByteArray::number(d, 'g', 17));
+    case QJsonValue::Double:
+        appendNumber(out, value.toDouble());
         break;
-    }
     case QJsonValue::Bool:
         out.append(value.toBool() ? "true" : "false");
         break;
@@ -123,7 +133,43 @@ void appendValue(QByteArray& out, const QJsonValue& value) {
 
 }  // namespace
 
-void EventFields::insert(const QString& key, const QJsonValue& value) {
+EventValue::EventValue(const QJsonValue& json) {
+    switch (json.type()) {
+    case QJsonValue::Bool: m_value = json.toBool(); break;
+    case QJsonValue::Double: m_value = json.toDouble(); break;
+    case QJsonValue::String: m_value = json.toString(); break;
+    case QJsonValue::Array:
+    case QJsonValue::Object: m_value = json; break;
+    default: break;
+    }
+}
+
+QJsonValue EventValue::toJson() const {
+    struct {
+        QJsonValue operator()(std::monostate) const { return QJsonValue(QJsonValue::Null); }
+        QJsonValue operator()(bool flag) const { return flag; }
+        QJsonValue operator()(qint64 number) const { return number; }
+        QJsonValue operator()(double number) const { return number; }
+        QJsonValue operator()(const QString& text) const { return text; }
+        QJsonValue operator()(const QJsonValue& json) const { return json; }
+    } visitor;
+    return std::visit(visitor, m_value);
+}
+
+void EventValue::appendJson(QByteArray& out) const {
+    struct {
+        QByteArray& out;
+        void operator()(std::monostate) const { out.append("null"); }
+        void operator()(bool flag) const { out.append(flag ? "true" : "false"); }
+        void operator()(qint64 number) const { appendInteger(out, number); }
+        void operator()(double number) const { appendNumber(out, number); }
+        void operator()(const QString& text) const { appendString(out, text); }
+        void operator()(const QJsonValue& json) const { appendValue(out, json); }
+    } visitor{out};
+    std::visit(visitor, m_value);
+}
+
+void EventFields::insert(const QString& key, const EventValue& value) {
     for (Field& f : m_fields) {
         if (f.first == key) {
             f.second = value;
@@ -136,9 +182,17 @@ void EventFields::insert(const QString& key, const QJsonValue& value) {
 QJsonValue EventFields::value(QAnyStringView key) const {
     for (const Field& f : m_fields) {
         if (QAnyStringView::equal(f.first, key))
-            return f.second;
+            return f.second.toJson();
     }
     return QJsonValue(QJsonValue::Undefined);
+}
+
+bool EventFields::contains(QAnyStringView key) const {
+    for (const Field& f : m_fields) {
+        if (QAnyStringView::equal(f.first, key))
+            return true;
+    }
+    return false;
 }
 
 QByteArray ProxyEvent::toJsonLine() const {
@@ -153,7 +207,7 @@ QByteArray ProxyEvent::toJsonLine() const {
         out.append(',');
         appendString(out, f.first);
         out.append(':');
-        appendValue(out, f.second);
+        f.second.appendJson(out);
     }
     out.append("}\n");
     return out;

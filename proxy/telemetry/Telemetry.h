@@ -2,6 +2,7 @@
 
 #include <QFile>
 #include <QHash>
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QJsonValue>
 #include <QList>
@@ -12,20 +13,42 @@
 #include "dialects/UsageMeter.h"
 
 #include <optional>
+#include <variant>
 
 namespace understudy {
+
+// A field's value. Scalars are kept as they are: QJsonValue keeps even a string in a CBOR container, an
+// allocation and a conversion for each field of the event every request records. Arrays and objects are JSON.
+class EventValue {
+public:
+    EventValue() = default;  // null
+    EventValue(const QString& text) : m_value(text) {}
+    EventValue(bool flag) : m_value(flag) {}
+    EventValue(int number) : m_value(static_cast<qint64>(number)) {}
+    EventValue(qint64 number) : m_value(number) {}
+    EventValue(double number) : m_value(number) {}
+    EventValue(const QJsonValue& json);
+    EventValue(const QJsonArray& array) : m_value(QJsonValue(array)) {}
+    EventValue(const QJsonObject& object) : m_value(QJsonValue(object)) {}
+
+    QJsonValue toJson() const;
+    void appendJson(QByteArray& out) const;
+
+private:
+    std::variant<std::monostate, bool, qint64, double, QString, QJsonValue> m_value;
+};
 
 // Event fields in insertion order. Lighter than QJsonObject, which re-sorts and converts on every insert:
 // a request event is recorded for every request, so it sits on the hot path.
 class EventFields {
 public:
-    using Field = std::pair<QString, QJsonValue>;
+    using Field = std::pair<QString, EventValue>;
     EventFields() = default;
     EventFields(std::initializer_list<Field> fields) : m_fields(fields) {}
 
-    void insert(const QString& key, const QJsonValue& value);  // replaces a field of that name
-    QJsonValue value(QAnyStringView key) const;                   // Undefined when absent
-    bool contains(QAnyStringView key) const { return !value(key).isUndefined(); }
+    void insert(const QString& key, const EventValue& value);  // replaces a field of that name
+    QJsonValue value(QAnyStringView key) const;                  // Undefined when absent
+    bool contains(QAnyStringView key) const;
     const QList<Field>& items() const { return m_fields; }
 
 private:

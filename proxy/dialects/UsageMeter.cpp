@@ -8,8 +8,23 @@
 namespace understudy {
 namespace {
 
-qint64 count(const QJsonObject& object, const char* key) {
-    return object.value(QLatin1String(key)).toInteger();
+// The object at `span` of `document`, scanned; not ok when it is not an object (absent, null, a number...).
+json::ObjectScan objectAt(QByteArrayView document, json::Span span) {
+    if (!span.isValid())
+        return {};
+    return json::scanObject(QByteArray::fromRawData(document.data() + span.begin, span.end - span.begin));
+}
+
+// A count as QJsonValue::toInteger read it: 0 when the member is not a number.
+qint64 count(const json::ObjectScan& object, QByteArrayView key) {
+    const json::Span span = object.find(key);
+    if (!span.isValid())
+        return 0;
+    return static_cast<qint64>(json::numberAt(object.document(), span).value_or(0));
+}
+
+qint64 nestedCount(const json::ObjectScan& object, QByteArrayView key, QByteArrayView inner) {
+    return count(objectAt(object.document(), object.find(key)), inner);
 }
 
 }  // namespace
@@ -17,58 +32,59 @@ qint64 count(const QJsonObject& object, const char* key) {
 void UsageMeter::feed(const http::SseEvent& event) {
     if (!event.data.contains("usage"))
         return;  // most events: text deltas
-    const QJsonObject data = QJsonDocument::fromJson(event.data).object();
+    const json::ObjectScan data = json::scanObject(event.data);
+    if (!data.ok)
+        return;
     switch (m_dialect) {
     case Dialect::AnthropicMessages:
-        readUsageObject(data.value(QLatin1String("type")) == QLatin1String("message_start")
-                            ? data.value(QLatin1String("message")).toObject().value(QLatin1String("usage")).toObject()
-                            : data.value(QLatin1String("usage")).toObject());
+        if (json::stringAt(event.data, data.find("type")) == QLatin1String("message_start")) {
+            const json::ObjectScan message = objectAt(event.data, data.find("message"));
+            readUsage(message.document(), message.find("usage"));
+        } else {
+            readUsage(event.data, data.find("usage"));
+        }
         break;
     case Dialect::OpenAIChat:
-        readUsageObject(data.value(QLatin1String("usage")).toObject());
+        readUsage(event.data, data.find("usage"));
         break;
-    case Dialect::OpenAIResponses:
-        readUsageObject(data.value(QLatin1String("response")).toObject().value(QLatin1String("usage")).toObject());
+    case Dialect::OpenAIResponses: {
+        const json::ObjectScan response = objectAt(event.data, data.find("response"));
+        readUsage(response.document(), response.find("usage"));
         break;
+    }
     }
 }
 
 void UsageMeter::readBody(const QByteArray& body) {
-    // Only the small top-level `usage` object is parsed into a DOM: a whole answer's DOM cost more than the rest
-    // of serving it.
     const json::ObjectScan scan = json::scanObject(body);
-    const json::Span usage = scan.find("usage");
-    if (!usage.isValid())
-        return;
-    const QByteArray slice = QByteArray::fromRawData(body.constData() + usage.begin, usage.end - usage.begin);
-    readUsageObject(QJsonDocument::fromJson(slice).object());
+    readUsage(body, scan.find("usage"));
 }
 
-void UsageMeter::readUsageObject(const QJsonObject& usage) {
-    if (usage.isEmpty())
+void UsageMeter::readUsage(QByteArrayView document, json::Span span) {
+    const json::ObjectScan usage = objectAt(document, span);
+    if (!usage.ok || usage.members.isEmpty())
         return;
     TokenUsage u = m_usage.value_or(TokenUsage{});
     switch (m_dialect) {
     case Dialect::AnthropicMessages:
         // Counts are cumulative across message_start and message_delta: later values replace earlier ones.
-        if (usage.contains(QLatin1String("input_tokens")))
+        if (usage.find("input_tokens").isValid())
             u.input = count(usage, "input_tokens");
-        if (usage.contains(QLatin1String("output_tokens")))
+        if (usage.find("output_tokens").isValid())
             u.output = count(usage, "output_tokens");
-        if (usage.contains(QLatin1String("cache_read_input_tokens")))
+        if (usage.find("cache_read_input_tokens").isValid())
             u.cacheRead = count(usage, "cache_read_input_tokens");
-        if (usage.contains(QLatin1String("cache_creation_input_tokens")))
+        if (usage.find("cache_creation_input_tokens").isValid())
             u.cacheWrite = count(usage, "cache_creation_input_tokens");
         break;
-    case Dialect::OpenAIChat: {
+    case Dialect::OpenAIChat:
         // OpenAI's prompt count includes the cached part.
-        u.cacheRead = usage.value(QLatin1String("prompt_tokens_details")).toObject().value(QLatin1String("cached_tokens")).toInteger();
+        u.cacheRead = nestedCount(usage, "prompt_tokens_details", "cached_tokens");
         u.input = count(usage, "prompt_tokens") - u.cacheRead;
         u.output = count(usage, "completion_tokens");
         break;
-    }
     case Dialect::OpenAIResponses:
-        u.cacheRead = usage.value(QLatin1String("input_tokens_details")).toObject().value(QLatin1String("cached_tokens")).toInteger();
+        u.cacheRead = nestedCount(usage, "input_tokens_details", "cached_tokens");
         u.input = count(usage, "input_tokens") - u.cacheRead;
         u.output = count(usage, "output_tokens");
         break;

@@ -2,8 +2,7 @@
 
 #include "dialects/Dialect.h"
 #include "http/SseReader.h"
-
-#include <QJsonObject>
+#include "json/JsonScan.h"
 
 #include <optional>
 
@@ -17,7 +16,8 @@ struct TokenUsage {
 };
 
 // Reads token usage from an upstream's answer in its own dialect without decoding the content: only the few
-// events that carry usage are parsed (message_start / message_delta, the final Chat chunk, response.completed).
+// events that carry usage are looked at (message_start / message_delta, the final Chat chunk, response.completed),
+// with the JSON scanner: no DOM of an answer or an event is built.
 class UsageMeter {
 public:
     explicit UsageMeter(Dialect upstream) : m_dialect(upstream) {}
@@ -26,7 +26,7 @@ public:
     const std::optional<TokenUsage>& usage() const { return m_usage; }
 
 private:
-    void readUsageObject(const QJsonObject& usage);
+    void readUsage(QByteArrayView document, json::Span usage);
 
     Dialect m_dialect;
     std::optional<TokenUsage> m_usage;

@@ -3,6 +3,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 
+#include <algorithm>
 #include <cstring>
 
 namespace understudy::json {
@@ -324,6 +325,18 @@ std::optional<bool> boolAt(QByteArrayView document, Span span) {
 }
 
 std::optional<double> numberAt(QByteArrayView document, Span span) {
+    if (!span.isValid())
+        return std::nullopt;
+    // The usual number here, a token count, is a plain integer: read its digits (15 of them stay exact).
+    const QByteArrayView value = document.sliced(span.begin, span.end - span.begin);  // validated by the scan
+    const QByteArrayView digits = value.startsWith('-') ? value.sliced(1) : value;
+    if (!digits.isEmpty() && digits.size() <= 15
+        && std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        qint64 number = 0;
+        for (char c : digits)
+            number = number * 10 + (c - '0');
+        return static_cast<double>(value.startsWith('-') ? -number : number);
+    }
     const QJsonValue v = smallValue(document, span);
     return v.isDouble() ? std::optional(v.toDouble()) : std::nullopt;
 }

@@ -35,6 +35,7 @@ struct ObjectScan {
     Span find(QByteArrayView key) const;  // last occurrence wins, as in most JSON parsers
     const Member* findMember(QByteArrayView key) const;  // the same, with its key's span; null when absent
     QByteArrayView keyOf(const Member& member) const;
+    QByteArrayView document() const { return m_document; }  // what was scanned; empty when !ok
 
 private:
     friend ObjectScan scanObject(const QByteArray& document);

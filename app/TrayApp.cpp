@@ -45,7 +45,14 @@ TrayApp::TrayApp(ProxyHost& host, const QString& settingsPath, QObject* parent)
     connect(&host, &ProxyHost::eventRecorded, this, &TrayApp::onEvent);
     connect(&host, &ProxyHost::configApplied, this, [this](std::shared_ptr<const Config> config) {
         m_board.applyConfig(*config);
+        // A token the proxy cannot read refuses every request anyway; connecting without it changes nothing.
+        m_token = config->listen.accessToken.isEmpty()
+            ? QByteArray()
+            : resolveSecret(config->listen.accessToken, QStringLiteral("listen"), QStringLiteral("accessToken"),
+                            config->keychain.get())
+                  .value;
         render();
+        refreshConnections();
     });
     connect(&host, &ProxyHost::usageSnapshot, this, [this](const UsageSnapshot& snapshot) {
         m_board.usage(snapshot);
@@ -142,7 +149,7 @@ void TrayApp::refreshConnections() {
         return;
     QList<ui::ClientConnection> connections;
     for (const connect::Client client : connect::allClients()) {
-        const connect::Connection c = connect::connectionState(client, QDir::homePath(), m_proxyUrl);
+        const connect::Connection c = connect::connectionState(client, QDir::homePath(), m_proxyUrl, m_token);
         connections.append({connect::clientName(client), connect::clientTitle(client),
                             uiState(c.state), c.reason});
     }
@@ -155,7 +162,7 @@ void TrayApp::toggleConnection(const QString& name, bool on) {
     if (!client || m_proxyUrl.isEmpty())
         return;
     const connect::Outcome outcome =
-        on ? connect::connectClient(*client, QDir::homePath(), m_proxyUrl) : connect::undoClient(*client);
+        on ? connect::connectClient(*client, QDir::homePath(), m_proxyUrl, m_token) : connect::undoClient(*client);
     m_tray.notify({outcome.ok ? ui::Notification::Kind::Done : ui::Notification::Kind::Problem,
                    QStringLiteral("%1 %2%3")
                        .arg(connect::clientTitle(*client), outcome.ok ? QString() : QStringLiteral("not "),

@@ -47,6 +47,7 @@ private:
     ui::Tray m_tray;
     ui::StatusWindow m_window;
     QString m_proxyUrl;  // what `understudy connect` writes into a client's settings, once listening
+    QByteArray m_token;  // the access token the running config requires (read with it), else empty
     std::unique_ptr<ui::SettingsDialog> m_settingsDialog;
 };
 

@@ -1277,6 +1277,14 @@ Edit connectCodex(const QByteArray& original, const QString& url, const QByteArr
         return failed(original, *at,
                       QStringLiteral("the understudy provider is defined here in a form connect does not edit; "
                                      "use a [model_providers.understudy] table"));
+    if (const auto table = tableLines(doc.lines, kProviderTable); table && !token.isEmpty()) {
+        if (const qsizetype i = keyLine(doc.lines, *table, QStringLiteral("http_headers")); i >= 0)
+            return failed(original, doc.lines[i].begin,
+                          QStringLiteral("model_providers.understudy.http_headers is set here in a form connect does "
+                                         "not edit; add \"%1\" = \"<token>\" to it yourself (`understudy token` "
+                                         "prints the token), or write it as a dotted key")
+                              .arg(kTokenHeader));
+    }
     const QString baseUrl = url + QStringLiteral("/v1");
     QByteArray text = original;
     QList<Change> changes;
@@ -1298,14 +1306,6 @@ Edit connectCodex(const QByteArray& original, const QString& url, const QByteArr
         changes.append(Change{kProviderTable, baseUrl, std::nullopt, block, std::nullopt, -1});
     }
     if (!token.isEmpty()) {
-        const TomlDocument doc = scanToml(text);
-        const auto table = tableLines(doc.lines, kProviderTable);
-        if (const qsizetype i = keyLine(doc.lines, *table, QStringLiteral("http_headers")); i >= 0)
-            return failed(original, doc.lines[i].begin,
-                          QStringLiteral("model_providers.understudy.http_headers is set here in a form connect does "
-                                         "not edit; add \"%1\" = \"<token>\" to it yourself (`understudy token` "
-                                         "prints the token), or make it a dotted key")
-                              .arg(kTokenHeader));
         const qsizetype before = changes.size();
         setTomlKey(text, kProviderTable, {QStringLiteral("http_headers"), kTokenHeader}, QString::fromUtf8(token), changes);
         for (qsizetype i = before; i < changes.size(); ++i) {

@@ -7,6 +7,8 @@
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include "support/KeptOutput.h"
+
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTcpServer>
@@ -77,6 +79,7 @@ Run run(const QStringList& args, const QTemporaryDir& home, int timeoutMs = 1000
     r.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
     r.out = QString::fromUtf8(process.readAllStandardOutput());
     r.err = QString::fromUtf8(process.readAllStandardError());
+    keepOutput(QStringLiteral("cli-output"), (r.out + r.err).toUtf8());
     return r;
 }
 
@@ -113,6 +116,7 @@ public:
             m_process.kill();
             m_process.waitForFinished(2000);
         }
+        keepOutput(QStringLiteral("headless-stderr"), m_err.toUtf8());
     }
 
     const QString& err() const { return m_err; }

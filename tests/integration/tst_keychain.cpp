@@ -3,6 +3,7 @@
 // set`, the headless proxy reads it and a mock upstream checks it arrives in the right header; with no session bus
 // every command says so and how to use env: instead. No secret may appear in any output (CTest also fails the
 // run if the fake secrets show up in this test's own output).
+#include "support/KeptOutput.h"
 #include "support/MockUpstream.h"
 #include "support/TestClient.h"
 
@@ -73,6 +74,7 @@ Run runUnderstudy(const QStringList& args, const QTemporaryDir& scratch, const Q
     r.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
     r.out = QString::fromUtf8(process.readAllStandardOutput());
     r.err = QString::fromUtf8(process.readAllStandardError());
+    keepOutput(QStringLiteral("keychain-cli-output"), (r.out + r.err).toUtf8());
     return r;
 }
 
@@ -114,6 +116,7 @@ public:
         if (!m_process.waitForFinished(5000))
             m_process.kill();
         m_process.waitForFinished(2000);
+        keepOutput(QStringLiteral("headless-stderr"), m_err.toUtf8());
     }
     const QString& err() const { return m_err; }
     bool waitForErr(const QString& fragment, int timeoutMs = 30000) {

@@ -2,6 +2,7 @@
 // providers, unicode, CRLF), then the command through the real binary in a temporary HOME.
 #include "Connect.h"
 
+#include "support/KeptOutput.h"
 #include "support/MockUpstream.h"
 #include "support/ProxyUnderTest.h"
 #include "support/TestClient.h"
@@ -312,6 +313,7 @@ Run runCli(const QTemporaryDir& dir, const QStringList& args, const QList<QPair<
     r.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
     r.out = QString::fromUtf8(process.readAllStandardOutput());
     r.err = QString::fromUtf8(process.readAllStandardError());
+    understudy::test::keepOutput(QStringLiteral("connect-cli-output"), (r.out + r.err).toUtf8());
     return r;
 }
 

@@ -397,14 +397,17 @@ const QByteArray kSecretPlaceholder = QByteArrayLiteral("\"<the access token>\""
 // The header every client is told to send; AccessGate strips it before routing.
 const QString kTokenHeader = QStringLiteral("x-understudy-token");
 
-// `next` applied after `edit`, its changes marked as carrying the token when `secret`; an error leaves `original`.
-Edit then(const QByteArray& original, Edit edit, Edit next, bool secret) {
+void markSecret(Change& change) {
+    change.secret = true;
+    change.valueDigest = digestOf(change.value);
+}
+
+// `next`, which sets a value carrying the token, applied after `edit`; an error leaves `original`.
+Edit thenSecret(const QByteArray& original, Edit edit, Edit next) {
     if (!next.error.isEmpty())
         return Edit{original, false, next.error, {}};
-    for (Change& change : next.changes) {
-        change.secret = secret;
-        change.valueDigest = secret ? digestOf(change.value) : QByteArray();
-    }
+    for (Change& change : next.changes)
+        markSecret(change);
     edit.text = next.text;
     edit.changed = edit.changed || next.changed;
     edit.changes += next.changes;
@@ -1259,14 +1262,14 @@ Edit connectClaudeCode(const QByteArray& text, const QString& url, const QByteAr
             headers.append(line);
     }
     headers.append(kTokenHeader + QStringLiteral(": ") + QString::fromUtf8(token));
-    return then(text, edit, setJsonValue(edit.text, kClaudeCodeHeaders, headers.join(u'\n')), true);
+    return thenSecret(text, edit, setJsonValue(edit.text, kClaudeCodeHeaders, headers.join(u'\n')));
 }
 
 Edit connectOpenCode(const QByteArray& text, const QString& url, const QByteArray& token) {
     Edit edit = setJsonValue(text, kOpenCodeKey, url + QStringLiteral("/v1"));
     if (!edit.error.isEmpty() || token.isEmpty())
         return edit;
-    return then(text, edit, setJsonValue(edit.text, kOpenCodeHeader, QString::fromUtf8(token)), true);
+    return thenSecret(text, edit, setJsonValue(edit.text, kOpenCodeHeader, QString::fromUtf8(token)));
 }
 
 Edit connectCodex(const QByteArray& original, const QString& url, const QByteArray& token) {
@@ -1308,10 +1311,8 @@ Edit connectCodex(const QByteArray& original, const QString& url, const QByteArr
     if (!token.isEmpty()) {
         const qsizetype before = changes.size();
         setTomlKey(text, kProviderTable, {QStringLiteral("http_headers"), kTokenHeader}, QString::fromUtf8(token), changes);
-        for (qsizetype i = before; i < changes.size(); ++i) {
-            changes[i].secret = true;
-            changes[i].valueDigest = digestOf(changes[i].value);
-        }
+        for (qsizetype i = before; i < changes.size(); ++i)
+            markSecret(changes[i]);
     }
     if (const TomlDocument check = scanToml(text); !check.error.isEmpty())
         return Edit{original, false, QStringLiteral("internal: the edit would not parse: ") + check.error, {}};

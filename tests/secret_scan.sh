@@ -7,7 +7,7 @@
 #   secret_scan.sh --self-test LIST  plants a secret from LIST in a scratch folder and checks the scan finds it,
 #                                    names the file, does not print the secret, and passes a clean folder
 #
-# LIST (tests/support/fake-secrets.txt) holds one fixed string a line; '#' lines are comments. What a finding
+# LIST (tests/support/test-secrets.txt) holds one fixed string a line; '#' lines are comments. What a finding
 # prints names the secret by its line in LIST, never the secret itself, so the scan's own output stays clean.
 set -u
 
@@ -18,6 +18,9 @@ scan() {
   shift
   found=0
   number=0
+  for path in "$@"; do
+    [ -e "$path" ] || echo "secret_scan: $path does not exist (nothing written there this run); skipped"
+  done
   # Line numbers in LIST, counting comments, so that "line N of LIST" is what an editor shows.
   lines=$(grep -n -v -e '^#' -e '^[[:space:]]*$' "$list" | cut -d: -f1)
   for entry in $lines; do

@@ -23,7 +23,7 @@ using namespace understudy::connect;
 namespace {
 
 const QString kUrl = QStringLiteral("http://127.0.0.1:8790");
-// Fake secrets (tests/support/fake-secrets.txt): the suite's secret scan fails if one shows up in any output.
+// Fake secrets (tests/support/test-secrets.txt): the suite's secret scan fails if one shows up in any output.
 const QByteArray kToken = "tok-fake-secret-connect-0001";
 const QByteArray kNewToken = "tok-fake-secret-connect-0002";
 

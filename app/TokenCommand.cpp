@@ -107,7 +107,8 @@ int reconnectClients(Streams& io, const Config& config, const QByteArray& token)
 }
 
 int enable(Streams& io, const QString& path, const QString& envName) {
-    const ConfigResult loaded = ConfigFile::load(path, true);
+    // Like the app, a first run creates the default config; a file named with --config must exist.
+    const ConfigResult loaded = ConfigFile::load(path, path == ConfigFile::defaultPath());
     if (!loaded.config)
         return problems(io, path, loaded.problems);
     QByteArray token;

@@ -1258,7 +1258,8 @@ Edit connectClaudeCode(const QByteArray& text, const QString& url, const QByteAr
     // One "Name: Value" a line; the user's own headers stay, an older token's line goes.
     QStringList headers;
     for (const QString& line : jsonString(edit.text, kClaudeCodeHeaders).value_or(QString()).split(u'\n')) {
-        if (!line.trimmed().isEmpty() && line.section(u':', 0, 0).trimmed().compare(kTokenHeader, Qt::CaseInsensitive) != 0)
+        const bool tokenLine = line.section(u':', 0, 0).trimmed().compare(kTokenHeader, Qt::CaseInsensitive) == 0;
+        if (!line.trimmed().isEmpty() && !tokenLine)
             headers.append(line);
     }
     headers.append(kTokenHeader + QStringLiteral(": ") + QString::fromUtf8(token));
@@ -1310,7 +1311,8 @@ Edit connectCodex(const QByteArray& original, const QString& url, const QByteArr
     }
     if (!token.isEmpty()) {
         const qsizetype before = changes.size();
-        setTomlKey(text, kProviderTable, {QStringLiteral("http_headers"), kTokenHeader}, QString::fromUtf8(token), changes);
+        setTomlKey(text, kProviderTable, {QStringLiteral("http_headers"), kTokenHeader}, QString::fromUtf8(token),
+                   changes);
         for (qsizetype i = before; i < changes.size(); ++i)
             markSecret(changes[i]);
     }
@@ -1385,7 +1387,8 @@ Connection connectionState(Client client, const QString& home, const QString& ur
 }
 
 Outcome connectClient(Client client, const QString& home, const QString& url, const QByteArray& token) {
-    return outcomeOf([&](QTextStream& out, QTextStream& err) { return connectAll(client, home, url, token, out, err); });
+    return outcomeOf(
+        [&](QTextStream& out, QTextStream& err) { return connectAll(client, home, url, token, out, err); });
 }
 
 QList<Client> connectedClients() {

@@ -48,7 +48,8 @@ Required required(const QString& configPath) {
         if (!done)
             loop.exec();
     }
-    const SecretLookup lookup = resolveSecret(token.reference, QStringLiteral("listen"), QStringLiteral("accessToken"), &keychain);
+    const SecretLookup lookup =
+        resolveSecret(token.reference, QStringLiteral("listen"), QStringLiteral("accessToken"), &keychain);
     token.value = lookup.value;
     token.error = lookup.error;
     return token;

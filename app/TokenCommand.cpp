@@ -125,11 +125,12 @@ int enable(Streams& io, const QString& path, const QString& envName) {
         QString error;
         if (!envName.isEmpty()) {
             reference = QStringLiteral("env:") + envName;
-            const SecretLookup lookup = resolveSecret(reference, QStringLiteral("listen"), QStringLiteral("accessToken"));
+            const SecretLookup lookup =
+                resolveSecret(reference, QStringLiteral("listen"), QStringLiteral("accessToken"));
             token = lookup.value;
-            error = lookup.error.isEmpty() ? QString()
-                                           : lookup.error + QStringLiteral("; set it first, e.g. export %1=$(understudy "
-                                                                           "token --new)").arg(envName);
+            if (!lookup.error.isEmpty())
+                error = lookup.error
+                    + QStringLiteral("; set it first, e.g. export %1=$(understudy token --new)").arg(envName);
         } else {
             reference = QStringLiteral("keychain:") + local_token::kKeychainEntry;
             token = keychainToken(error);
@@ -146,7 +147,8 @@ int enable(Streams& io, const QString& path, const QString& envName) {
         const std::optional<QByteArray> document = readDocument(io, path);
         if (!document)
             return kExitFailed;
-        if (const QString e = saveEdited(path, connect::setJsonString(*document, kTokenPath, reference)); !e.isEmpty()) {
+        const connect::Edit edit = connect::setJsonString(*document, kTokenPath, reference);
+        if (const QString e = saveEdited(path, edit); !e.isEmpty()) {
             io.err << "understudy token: " << e << Qt::endl;
             return kExitFailed;
         }
@@ -190,7 +192,8 @@ int runTokenCommand(const QStringList& arguments) {
     const QCommandLineOption envOption(QStringLiteral("env"), QStringLiteral("With --enable: the token is in this "
                                                                              "environment variable, not the keychain."),
                                        QStringLiteral("NAME"));
-    const QCommandLineOption configOption(QStringLiteral("config"), QStringLiteral("Config file."), QStringLiteral("FILE"));
+    const QCommandLineOption configOption(QStringLiteral("config"), QStringLiteral("Config file."),
+                                          QStringLiteral("FILE"));
     parser.addOptions({enableOption, disableOption, newOption, envOption, configOption});
     if (!parser.parse(QStringList{QStringLiteral("understudy token")} + arguments)
         || !parser.positionalArguments().isEmpty()

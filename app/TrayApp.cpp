@@ -170,8 +170,8 @@ void TrayApp::toggleConnection(const QString& name, bool on) {
         return;
     // As `understudy connect` does: a client connected without the token the proxy requires only gets refusals.
     if (on && !m_tokenProblem.isEmpty()) {
-        m_tray.notify({ui::Notification::Kind::Problem, QStringLiteral("%1 not connected").arg(connect::clientTitle(*client)),
-                       m_tokenProblem});
+        m_tray.notify({ui::Notification::Kind::Problem,
+                       QStringLiteral("%1 not connected").arg(connect::clientTitle(*client)), m_tokenProblem});
         refreshConnections();
         return;
     }

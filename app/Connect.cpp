@@ -2,7 +2,10 @@
 
 #include "config/ConfigFile.h"
 
+#include "LocalToken.h"
+
 #include <QCommandLineParser>
+#include <QCryptographicHash>
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
@@ -314,7 +317,7 @@ QByteArray nestedValue(const QStringList& keys, const QString& value, const QByt
     return "{" + style.newline + inner + member + style.newline + indent + "}";
 }
 
-Edit setJsonString(const QByteArray& text, const QStringList& path, const QString& value) {
+Edit setJsonValue(const QByteArray& text, const QStringList& path, const QString& value) {
     JsonLocator locator(text);
     JsonNode root;
     if (!locator.parse(root))
@@ -379,8 +382,36 @@ void removeMember(QByteArray& text, const JsonNode& object, std::size_t index, c
 }
 
 QString changedSince(const Change& change) {
-    return QStringLiteral("%1 was changed since connect set it to \"%2\"; leaving the file as it is")
-        .arg(change.path.join(u'.'), change.value);
+    const QString value = change.secret ? QStringLiteral("the access token") : u'"' + change.value + u'"';
+    return QStringLiteral("%1 was changed since connect set it to %2; leaving the file as it is")
+        .arg(change.path.join(u'.'), value);
+}
+
+QByteArray digestOf(const QString& value) {
+    return QCryptographicHash::hash(value.toUtf8(), QCryptographicHash::Sha256).toHex();
+}
+
+// In the state file a secret line connect inserted is kept with this in place of the quoted value.
+const QByteArray kSecretPlaceholder = QByteArrayLiteral("\"<the access token>\"");
+
+// The header every client is told to send; AccessGate strips it before routing.
+const QString kTokenHeader = QStringLiteral("x-understudy-token");
+
+void markSecret(Change& change) {
+    change.secret = true;
+    change.valueDigest = digestOf(change.value);
+}
+
+// `next`, which sets a value carrying the token, applied after `edit`; an error leaves `original`.
+Edit thenSecret(const QByteArray& original, Edit edit, Edit next) {
+    if (!next.error.isEmpty())
+        return Edit{original, false, next.error, {}};
+    for (Change& change : next.changes)
+        markSecret(change);
+    edit.text = next.text;
+    edit.changed = edit.changed || next.changed;
+    edit.changes += next.changes;
+    return edit;
 }
 
 Edit undoJson(const QByteArray& original, const QList<Change>& changes) {
@@ -402,7 +433,7 @@ Edit undoJson(const QByteArray& original, const QList<Change>& changes) {
             if (depth < change.path.size() - 1)
                 objects.push_back(&leaf->value);
         }
-        if (!leaf || leaf->value.kind != 's' || leaf->value.string != change.value)
+        if (!leaf || leaf->value.kind != 's' || !change.holds(leaf->value.string))
             return Edit{original, false, changedSince(change), {}};
         if (change.previous) {
             text.replace(leaf->value.begin, leaf->value.end - leaf->value.begin, *change.previous);
@@ -670,6 +701,9 @@ const QStringList kProviderTable{QStringLiteral("model_providers"), QStringLiter
 const QStringList kClaudeCodeKey{QStringLiteral("env"), QStringLiteral("ANTHROPIC_BASE_URL")};
 const QStringList kOpenCodeKey{QStringLiteral("provider"), QStringLiteral("anthropic"), QStringLiteral("options"),
                                QStringLiteral("baseURL")};
+const QStringList kClaudeCodeHeaders{QStringLiteral("env"), QStringLiteral("ANTHROPIC_CUSTOM_HEADERS")};
+const QStringList kOpenCodeHeader{QStringLiteral("provider"), QStringLiteral("anthropic"), QStringLiteral("options"),
+                                  QStringLiteral("headers"), QStringLiteral("x-understudy-token")};
 const QString kModelProvider = QStringLiteral("model_provider");
 
 struct TomlDocument {
@@ -708,12 +742,23 @@ std::optional<std::pair<qsizetype, qsizetype>> tableLines(const QList<TomlLine>&
     return std::make_pair(first, last);
 }
 
-qsizetype keyLine(const QList<TomlLine>& lines, std::pair<qsizetype, qsizetype> range, const QString& key) {
+qsizetype keyLine(const QList<TomlLine>& lines, std::pair<qsizetype, qsizetype> range, const QStringList& key) {
     for (qsizetype i = range.first; i < range.second; ++i) {
-        if (lines[i].kind == TomlLine::KeyValue && lines[i].key == QStringList{key})
+        if (lines[i].kind == TomlLine::KeyValue && lines[i].key == key)
             return i;
     }
     return -1;
+}
+qsizetype keyLine(const QList<TomlLine>& lines, std::pair<qsizetype, qsizetype> range, const QString& key) {
+    return keyLine(lines, range, QStringList{key});
+}
+
+// How many leading names of a TOML change's path name its table: connect sets keys at the top level and in
+// [model_providers.understudy] only, some of them dotted (http_headers.x-understudy-token).
+qsizetype tableDepthOf(const QStringList& path) {
+    return path.size() > kProviderTable.size() && path.mid(0, kProviderTable.size()) == kProviderTable
+        ? kProviderTable.size()
+        : 0;
 }
 
 // Where the understudy provider is defined other than by its own [model_providers.understudy] header.
@@ -730,8 +775,10 @@ std::optional<qsizetype> providerDefinedElsewhere(const QList<TomlLine>& lines) 
     return std::nullopt;
 }
 
-// Sets `key` in a table that exists: replaces its value, or adds a line after the table's last key.
-void setTomlKey(QByteArray& text, const QStringList& table, const QString& key, const QString& value, QList<Change>& changes) {
+// Sets `key` (dotted when it has several names) in a table that exists: replaces its value, or adds a line
+// after the table's last key.
+void setTomlKey(QByteArray& text, const QStringList& table, const QStringList& key, const QString& value,
+                QList<Change>& changes) {
     const TomlDocument doc = scanToml(text);
     const auto range = tableLines(doc.lines, table);
     const qsizetype i = keyLine(doc.lines, *range, key);
@@ -740,8 +787,11 @@ void setTomlKey(QByteArray& text, const QStringList& table, const QString& key, 
         const TomlLine& line = doc.lines[i];
         if (line.string == value)
             return;
-        changes.append(Change{table + QStringList{key}, value, text.mid(line.valueBegin, line.valueEnd - line.valueBegin), {},
-                              std::nullopt, -1});
+        Change change;
+        change.path = table + key;
+        change.value = value;
+        change.previous = text.mid(line.valueBegin, line.valueEnd - line.valueBegin);
+        changes.append(change);
         text.replace(line.valueBegin, line.valueEnd - line.valueBegin, tomlQuoted(value));
         return;
     }
@@ -750,19 +800,28 @@ void setTomlKey(QByteArray& text, const QStringList& table, const QString& key, 
     for (qsizetype j = range->first; j < range->second; ++j) {
         const TomlLine& line = doc.lines[j];
         const QByteArray comment = text.mid(line.begin, line.end - line.begin).trimmed();
-        if (line.kind == TomlLine::Comment && comment.mid(1).trimmed().startsWith(key.toUtf8())
-            && comment.mid(1).trimmed().mid(key.size()).trimmed().startsWith('=')) {
+        const QByteArray name = key.join(u'.').toUtf8();
+        if (line.kind == TomlLine::Comment && comment.mid(1).trimmed().startsWith(name)
+            && comment.mid(1).trimmed().mid(name.size()).trimmed().startsWith('=')) {
             at = line.end;
             break;
         }
         if (line.kind == TomlLine::KeyValue)
             at = line.end;
     }
-    QByteArray inserted = key.toUtf8() + " = " + tomlQuoted(value) + nl;
+    QByteArray inserted = key.join(u'.').toUtf8() + " = " + tomlQuoted(value) + nl;
     if (at > 0 && text[at - 1] != '\n')
         inserted.prepend(nl);
     text.insert(at, inserted);
-    changes.append(Change{table + QStringList{key}, value, std::nullopt, inserted, std::nullopt, -1});
+    Change change;
+    change.path = table + key;
+    change.value = value;
+    change.inserted = inserted;
+    changes.append(change);
+}
+void setTomlKey(QByteArray& text, const QStringList& table, const QString& key, const QString& value,
+                QList<Change>& changes) {
+    setTomlKey(text, table, QStringList{key}, value, changes);
 }
 
 QString providerName() { return QStringLiteral("Understudy"); }
@@ -784,20 +843,21 @@ Edit undoToml(const QByteArray& original, const QList<Change>& changes) {
             text.remove(at, change.inserted.size());
             continue;
         }
-        const QStringList table = change.path.mid(0, change.path.size() - 1);
-        const auto range = tableLines(doc.lines, table);
-        const qsizetype i = range ? keyLine(doc.lines, *range, change.path.last()) : -1;
-        if (i < 0 || doc.lines[i].string != change.value)
+        const qsizetype tableDepth = tableDepthOf(change.path);
+        const auto range = tableLines(doc.lines, change.path.mid(0, tableDepth));
+        const qsizetype i = range ? keyLine(doc.lines, *range, change.path.mid(tableDepth)) : -1;
+        if (i < 0 || !change.holds(doc.lines[i].string))
             return Edit{original, false, changedSince(change), {}};
         const TomlLine& line = doc.lines[i];
         if (change.previous) {
             text.replace(line.valueBegin, line.valueEnd - line.valueBegin, *change.previous);
         } else {
-            const bool ledByNewline = change.inserted.startsWith('\n') || change.inserted.startsWith("\r\n");
-            const qsizetype lead = ledByNewline ? (change.inserted.startsWith("\r\n") ? 2 : 1) : 0;
-            if (text.mid(line.begin - lead, change.inserted.size()) != change.inserted)
+            const QByteArray inserted = change.insertedWith(*line.string);
+            const bool ledByNewline = inserted.startsWith('\n') || inserted.startsWith("\r\n");
+            const qsizetype lead = ledByNewline ? (inserted.startsWith("\r\n") ? 2 : 1) : 0;
+            if (text.mid(line.begin - lead, inserted.size()) != inserted)
                 return Edit{original, false, changedSince(change), {}};
-            text.remove(line.begin - lead, change.inserted.size());
+            text.remove(line.begin - lead, inserted.size());
         }
     }
     return Edit{text, text != original, {}, {}};
@@ -869,8 +929,15 @@ QByteArray emptyDocument(Client client) {
     return client == Client::Codex ? QByteArray() : QByteArrayLiteral("{}\n");
 }
 
-int connectFile(Client client, const QString& path, const QString& url, QJsonObject& state, QTextStream& out,
-                QTextStream& err) {
+// The string a raw JSON or TOML basic string (as connect writes them) stands for.
+std::optional<QString> unquoted(const QByteArray& raw) {
+    const QJsonArray wrapped = QJsonDocument::fromJson("[" + raw + "]").array();
+    return wrapped.size() == 1 && wrapped.first().isString() ? std::optional<QString>(wrapped.first().toString())
+                                                            : std::nullopt;
+}
+
+int connectFile(Client client, const QString& path, const QString& url, const QByteArray& token, QJsonObject& state,
+                QTextStream& out, QTextStream& err) {
     bool exists = false;
     QString error;
     const QByteArray text = readAll(path, exists, error);
@@ -878,14 +945,15 @@ int connectFile(Client client, const QString& path, const QString& url, QJsonObj
         err << "understudy: " << error << Qt::endl;
         return kExitFailed;
     }
-    const Edit edit = connectText(client, exists ? text : emptyDocument(client), url);
+    const Edit edit = connectText(client, exists ? text : emptyDocument(client), url, token);
     if (!edit.error.isEmpty()) {
         err << "understudy: " << path << ": " << edit.error << Qt::endl << "understudy: " << path
             << " was left untouched; fix it and run connect again" << Qt::endl;
         return kExitFailed;
     }
+    const char* const withToken = token.isEmpty() ? "" : " with the access token";
     if (!edit.changed) {
-        out << clientTitle(client) << ": " << path << " already points at " << url << Qt::endl;
+        out << clientTitle(client) << ": " << path << " already points at " << url << withToken << Qt::endl;
         return 0;
     }
     QJsonObject entry = state.value(path).toObject();
@@ -900,9 +968,12 @@ int connectFile(Client client, const QString& path, const QString& url, QJsonObj
             Change old = Change::fromJson(recorded[i].toObject());
             if (old.path != change.path)
                 continue;
-            // Replacing connect's own earlier value (another URL): undo still goes back to what was there before.
-            if (change.previous == jsonQuoted(old.value)) {
+            // Replacing connect's own earlier value (another URL, a new token): undo still goes back to what was
+            // there before.
+            if (change.previous && old.holds(unquoted(*change.previous))) {
                 old.value = change.value;
+                old.secret = change.secret;
+                old.valueDigest = change.valueDigest;
                 recorded[i] = old.toJson();
             } else {
                 recorded[i] = change.toJson();
@@ -932,7 +1003,7 @@ int connectFile(Client client, const QString& path, const QString& url, QJsonObj
         err << "understudy: cannot write " << path << ": " << e << Qt::endl;
         return kExitFailed;
     }
-    out << clientTitle(client) << ": " << path << " now points at " << url;
+    out << clientTitle(client) << ": " << path << " now points at " << url << withToken;
     if (!backupPath.isEmpty())
         out << " (backup: " << backupPath << ")";
     out << Qt::endl;
@@ -1033,7 +1104,8 @@ QString notConnectedReason(Client client, const QString& path, const QByteArray&
     return {};
 }
 
-int connectAll(Client client, const QString& home, const QString& url, QTextStream& out, QTextStream& err) {
+int connectAll(Client client, const QString& home, const QString& url, const QByteArray& token, QTextStream& out,
+               QTextStream& err) {
     const QStringList files = clientFiles(client, home);
     if (files.isEmpty()) {
         err << "understudy connect: " << clientTitle(client) << " does not look installed (its settings folder "
@@ -1043,7 +1115,7 @@ int connectAll(Client client, const QString& home, const QString& url, QTextStre
     QJsonObject state = readState();
     int code = 0;
     for (const QString& path : files)
-        code = std::max(code, connectFile(client, path, url, state, out, err));
+        code = std::max(code, connectFile(client, path, url, token, state, out, err));
     return code;
 }
 
@@ -1078,11 +1150,19 @@ Outcome outcomeOf(const std::function<int(QTextStream&, QTextStream&)>& command)
 }  // namespace
 
 QJsonObject Change::toJson() const {
-    QJsonObject json{{QStringLiteral("path"), QJsonArray::fromStringList(path)}, {QStringLiteral("value"), value}};
+    QJsonObject json{{QStringLiteral("path"), QJsonArray::fromStringList(path)}};
+    if (secret)
+        json.insert(QStringLiteral("valueSha256"), QString::fromLatin1(valueDigest));
+    else
+        json.insert(QStringLiteral("value"), value);
     if (previous)
         json.insert(QStringLiteral("previous"), QString::fromUtf8(*previous));
-    if (!inserted.isEmpty())
-        json.insert(QStringLiteral("inserted"), QString::fromUtf8(inserted));
+    if (!inserted.isEmpty()) {
+        QByteArray text = inserted;
+        if (secret && !value.isEmpty())
+            text.replace(tomlQuoted(value), kSecretPlaceholder);
+        json.insert(QStringLiteral("inserted"), QString::fromUtf8(text));
+    }
     if (interior)
         json.insert(QStringLiteral("interior"), QString::fromUtf8(*interior));
     if (createdDepth >= 0)
@@ -1095,6 +1175,8 @@ Change Change::fromJson(const QJsonObject& json) {
     for (const QJsonValue& v : json.value(QStringLiteral("path")).toArray())
         change.path.append(v.toString());
     change.value = json.value(QStringLiteral("value")).toString();
+    change.valueDigest = json.value(QStringLiteral("valueSha256")).toString().toLatin1();
+    change.secret = !change.valueDigest.isEmpty();
     if (json.contains(QStringLiteral("previous")))
         change.previous = json.value(QStringLiteral("previous")).toString().toUtf8();
     change.inserted = json.value(QStringLiteral("inserted")).toString().toUtf8();
@@ -1132,13 +1214,66 @@ QString clientTitle(Client client) {
     return {};
 }
 
-Edit connectClaudeCode(const QByteArray& text, const QString& url) { return setJsonString(text, kClaudeCodeKey, url); }
-
-Edit connectOpenCode(const QByteArray& text, const QString& url) {
-    return setJsonString(text, kOpenCodeKey, url + QStringLiteral("/v1"));
+bool Change::holds(const std::optional<QString>& found) const {
+    if (!found)
+        return false;
+    return secret ? digestOf(*found) == valueDigest : *found == value;
 }
 
-Edit connectCodex(const QByteArray& original, const QString& url) {
+QByteArray Change::insertedWith(const QString& found) const {
+    QByteArray text = inserted;
+    return secret ? text.replace(kSecretPlaceholder, tomlQuoted(found)) : text;
+}
+
+Edit setJsonString(const QByteArray& text, const QStringList& path, const QString& value) {
+    return setJsonValue(text, path, value);
+}
+
+Edit removeJsonMember(const QByteArray& text, const QStringList& path) {
+    JsonLocator locator(text);
+    JsonNode root;
+    if (!locator.parse(root))
+        return failed(text, locator.errorOffset(), locator.error());
+    const JsonNode* object = &root;
+    for (qsizetype depth = 0; depth < path.size(); ++depth) {
+        const JsonMember* member = memberNamed(*object, path[depth]);
+        if (!member)
+            return Edit{text, false, {}, {}};
+        if (depth == path.size() - 1) {
+            QByteArray edited = text;
+            removeMember(edited, *object, static_cast<std::size_t>(member - object->members.data()), std::nullopt);
+            return Edit{edited, true, {}, {}};
+        }
+        if (member->value.kind != 'o')
+            return Edit{text, false, {}, {}};
+        object = &member->value;
+    }
+    return Edit{text, false, {}, {}};
+}
+
+Edit connectClaudeCode(const QByteArray& text, const QString& url, const QByteArray& token) {
+    Edit edit = setJsonValue(text, kClaudeCodeKey, url);
+    if (!edit.error.isEmpty() || token.isEmpty())
+        return edit;
+    // One "Name: Value" a line; the user's own headers stay, an older token's line goes.
+    QStringList headers;
+    for (const QString& line : jsonString(edit.text, kClaudeCodeHeaders).value_or(QString()).split(u'\n')) {
+        const bool tokenLine = line.section(u':', 0, 0).trimmed().compare(kTokenHeader, Qt::CaseInsensitive) == 0;
+        if (!line.trimmed().isEmpty() && !tokenLine)
+            headers.append(line);
+    }
+    headers.append(kTokenHeader + QStringLiteral(": ") + QString::fromUtf8(token));
+    return thenSecret(text, edit, setJsonValue(edit.text, kClaudeCodeHeaders, headers.join(u'\n')));
+}
+
+Edit connectOpenCode(const QByteArray& text, const QString& url, const QByteArray& token) {
+    Edit edit = setJsonValue(text, kOpenCodeKey, url + QStringLiteral("/v1"));
+    if (!edit.error.isEmpty() || token.isEmpty())
+        return edit;
+    return thenSecret(text, edit, setJsonValue(edit.text, kOpenCodeHeader, QString::fromUtf8(token)));
+}
+
+Edit connectCodex(const QByteArray& original, const QString& url, const QByteArray& token) {
     const TomlDocument doc = scanToml(original);
     if (!doc.error.isEmpty())
         return failed(original, doc.errorOffset, doc.error);
@@ -1146,6 +1281,14 @@ Edit connectCodex(const QByteArray& original, const QString& url) {
         return failed(original, *at,
                       QStringLiteral("the understudy provider is defined here in a form connect does not edit; "
                                      "use a [model_providers.understudy] table"));
+    if (const auto table = tableLines(doc.lines, kProviderTable); table && !token.isEmpty()) {
+        if (const qsizetype i = keyLine(doc.lines, *table, QStringLiteral("http_headers")); i >= 0)
+            return failed(original, doc.lines[i].begin,
+                          QStringLiteral("model_providers.understudy.http_headers is set here in a form connect does "
+                                         "not edit; add \"%1\" = \"<token>\" to it yourself (`understudy token` "
+                                         "prints the token), or write it as a dotted key")
+                              .arg(kTokenHeader));
+    }
     const QString baseUrl = url + QStringLiteral("/v1");
     QByteArray text = original;
     QList<Change> changes;
@@ -1166,16 +1309,23 @@ Edit connectCodex(const QByteArray& original, const QString& url) {
         text += block;
         changes.append(Change{kProviderTable, baseUrl, std::nullopt, block, std::nullopt, -1});
     }
+    if (!token.isEmpty()) {
+        const qsizetype before = changes.size();
+        setTomlKey(text, kProviderTable, {QStringLiteral("http_headers"), kTokenHeader}, QString::fromUtf8(token),
+                   changes);
+        for (qsizetype i = before; i < changes.size(); ++i)
+            markSecret(changes[i]);
+    }
     if (const TomlDocument check = scanToml(text); !check.error.isEmpty())
         return Edit{original, false, QStringLiteral("internal: the edit would not parse: ") + check.error, {}};
     return Edit{text, text != original, {}, text != original ? changes : QList<Change>{}};
 }
 
-Edit connectText(Client client, const QByteArray& text, const QString& url) {
+Edit connectText(Client client, const QByteArray& text, const QString& url, const QByteArray& token) {
     switch (client) {
-    case Client::ClaudeCode: return connectClaudeCode(text, url);
-    case Client::Codex: return connectCodex(text, url);
-    case Client::OpenCode: return connectOpenCode(text, url);
+    case Client::ClaudeCode: return connectClaudeCode(text, url, token);
+    case Client::Codex: return connectCodex(text, url, token);
+    case Client::OpenCode: return connectOpenCode(text, url, token);
     }
     return {};
 }
@@ -1209,7 +1359,7 @@ QString proxyUrl(QString host, int port) {
     return QStringLiteral("http://%1:%2").arg(host).arg(port);
 }
 
-Connection connectionState(Client client, const QString& home, const QString& url) {
+Connection connectionState(Client client, const QString& home, const QString& url, const QByteArray& token) {
     using State = Connection::State;
     const QStringList files = clientFiles(client, home);
     if (files.isEmpty()) {
@@ -1224,17 +1374,35 @@ Connection connectionState(Client client, const QString& home, const QString& ur
             return {State::Unreadable, path, error};
         if (!exists)
             return {State::NotConnected, path, QStringLiteral("%1 does not exist yet").arg(path)};
-        const Edit edit = connectText(client, text, url);
+        const Edit edit = connectText(client, text, url, token);
         if (!edit.error.isEmpty())
             return {State::Unreadable, path, QStringLiteral("%1: %2").arg(path, edit.error)};
+        if (edit.changed && !token.isEmpty() && !connectText(client, text, url).changed)
+            return {State::NotConnected, path,
+                    QStringLiteral("%1 does not send the access token this Understudy requires").arg(path)};
         if (edit.changed)
             return {State::NotConnected, path, notConnectedReason(client, path, text)};
     }
     return {State::Connected, files.first(), {}};
 }
 
-Outcome connectClient(Client client, const QString& home, const QString& url) {
-    return outcomeOf([&](QTextStream& out, QTextStream& err) { return connectAll(client, home, url, out, err); });
+Outcome connectClient(Client client, const QString& home, const QString& url, const QByteArray& token) {
+    return outcomeOf(
+        [&](QTextStream& out, QTextStream& err) { return connectAll(client, home, url, token, out, err); });
+}
+
+QList<Client> connectedClients() {
+    const QJsonObject state = readState();
+    QList<Client> clients;
+    for (const Client client : allClients()) {
+        for (const QJsonValue& entry : state) {
+            if (entry.toObject().value(QStringLiteral("client")).toString() == clientName(client)) {
+                clients.append(client);
+                break;
+            }
+        }
+    }
+    return clients;
 }
 
 Outcome undoClient(Client client) {
@@ -1248,7 +1416,8 @@ int runConnectCommand(const QStringList& arguments, QTextStream& out, QTextStrea
     const QCommandLineOption undo(QStringLiteral("undo"), QStringLiteral("Restore what connect changed."));
     const QCommandLineOption url(QStringLiteral("url"), QStringLiteral("Proxy URL (default: from the config's listen)."),
                                  QStringLiteral("URL"));
-    const QCommandLineOption config(QStringLiteral("config"), QStringLiteral("Understudy config file for the default URL."),
+    const QCommandLineOption config(QStringLiteral("config"),
+                                    QStringLiteral("Understudy config file for the default URL and the access token."),
                                     QStringLiteral("FILE"));
     parser.addOptions({undo, url, config});
     if (!parser.parse(QStringList{QStringLiteral("understudy connect")} + arguments)) {
@@ -1258,18 +1427,28 @@ int runConnectCommand(const QStringList& arguments, QTextStream& out, QTextStrea
     const QStringList positional = parser.positionalArguments();
     const std::optional<Client> client = positional.size() == 1 ? clientNamed(positional.first()) : std::nullopt;
     if (!client) {
-        err << "usage: understudy connect claude-code|codex|opencode [--undo] [--url URL]" << Qt::endl;
+        err << "usage: understudy connect claude-code|codex|opencode [--undo] [--url URL] [--config FILE]" << Qt::endl;
         return kExitUsage;
     }
-    QString baseUrl = parser.isSet(url) ? parser.value(url)
-                                        : defaultUrl(parser.isSet(config) ? parser.value(config) : ConfigFile::defaultPath());
+    const QString configPath = parser.isSet(config) ? parser.value(config) : ConfigFile::defaultPath();
+    QString baseUrl = parser.isSet(url) ? parser.value(url) : defaultUrl(configPath);
     while (baseUrl.endsWith(u'/'))
         baseUrl.chop(1);
     if (!baseUrl.startsWith(QStringLiteral("http://")) && !baseUrl.startsWith(QStringLiteral("https://"))) {
         err << "understudy connect: --url takes an http:// or https:// URL, not '" << baseUrl << "'" << Qt::endl;
         return kExitUsage;
     }
-    return parser.isSet(undo) ? undoAll(*client, out, err) : connectAll(*client, QDir::homePath(), baseUrl, out, err);
+    if (parser.isSet(undo))
+        return undoAll(*client, out, err);
+    // A client connected without the token the proxy requires would only get 401s.
+    const local_token::Required token = local_token::required(configPath);
+    if (!token.error.isEmpty()) {
+        err << "understudy connect: " << token.error << Qt::endl
+            << "understudy connect: " << clientTitle(*client) << " was not changed: the proxy requires this access "
+            << "token, and a client without it is refused" << Qt::endl;
+        return kExitFailed;
+    }
+    return connectAll(*client, QDir::homePath(), baseUrl, token.value, out, err);
 }
 
 int runConnectCommand(const QStringList& arguments) {

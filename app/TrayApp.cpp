@@ -33,8 +33,10 @@ TrayApp::TrayApp(ProxyHost& host, const QString& settingsPath, QObject* parent)
     const bool notifications = m_settings.value(kNotificationsKey, true).toBool();
     m_policy.setEnabled(notifications);
     m_tray.setNotificationsEnabled(notifications);
-    if (host.config())
+    if (host.config()) {
         m_board.applyConfig(*host.config());
+        readToken(*host.config());
+    }
 
     connect(&host, &ProxyHost::listening, this, [this](const QString& address, quint16 port) {
         m_board.listening(address, port);
@@ -45,7 +47,9 @@ TrayApp::TrayApp(ProxyHost& host, const QString& settingsPath, QObject* parent)
     connect(&host, &ProxyHost::eventRecorded, this, &TrayApp::onEvent);
     connect(&host, &ProxyHost::configApplied, this, [this](std::shared_ptr<const Config> config) {
         m_board.applyConfig(*config);
+        readToken(*config);
         render();
+        refreshConnections();
     });
     connect(&host, &ProxyHost::usageSnapshot, this, [this](const UsageSnapshot& snapshot) {
         m_board.usage(snapshot);
@@ -69,6 +73,16 @@ TrayApp::TrayApp(ProxyHost& host, const QString& settingsPath, QObject* parent)
         setPaused(true);
     render();
     m_tray.show();
+}
+
+// The token `connect` gives the clients is the one the running config requires, read with it.
+void TrayApp::readToken(const Config& config) {
+    const SecretLookup token = config.listen.accessToken.isEmpty()
+        ? SecretLookup{}
+        : resolveSecret(config.listen.accessToken, QStringLiteral("listen"), QStringLiteral("accessToken"),
+                        config.keychain.get());
+    m_token = token.value;
+    m_tokenProblem = token.error;
 }
 
 void TrayApp::showStatus() {
@@ -142,7 +156,7 @@ void TrayApp::refreshConnections() {
         return;
     QList<ui::ClientConnection> connections;
     for (const connect::Client client : connect::allClients()) {
-        const connect::Connection c = connect::connectionState(client, QDir::homePath(), m_proxyUrl);
+        const connect::Connection c = connect::connectionState(client, QDir::homePath(), m_proxyUrl, m_token);
         connections.append({connect::clientName(client), connect::clientTitle(client),
                             uiState(c.state), c.reason});
     }
@@ -154,8 +168,15 @@ void TrayApp::toggleConnection(const QString& name, bool on) {
     const std::optional<connect::Client> client = connect::clientNamed(name);
     if (!client || m_proxyUrl.isEmpty())
         return;
+    // As `understudy connect` does: a client connected without the token the proxy requires only gets refusals.
+    if (on && !m_tokenProblem.isEmpty()) {
+        m_tray.notify({ui::Notification::Kind::Problem,
+                       QStringLiteral("%1 not connected").arg(connect::clientTitle(*client)), m_tokenProblem});
+        refreshConnections();
+        return;
+    }
     const connect::Outcome outcome =
-        on ? connect::connectClient(*client, QDir::homePath(), m_proxyUrl) : connect::undoClient(*client);
+        on ? connect::connectClient(*client, QDir::homePath(), m_proxyUrl, m_token) : connect::undoClient(*client);
     m_tray.notify({outcome.ok ? ui::Notification::Kind::Done : ui::Notification::Kind::Problem,
                    QStringLiteral("%1 %2%3")
                        .arg(connect::clientTitle(*client), outcome.ok ? QString() : QStringLiteral("not "),

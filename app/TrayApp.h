@@ -35,6 +35,7 @@ private:
     void setNotificationsEnabled(bool enabled);
     void retryNow(const QString& target);
     void refreshConnections();
+    void readToken(const Config& config);
     void toggleConnection(const QString& client, bool on);
     void applyPreferences(const ui::SettingsDialog::Preferences& preferences);
     void notify(const std::optional<ui::Notification>& notification);
@@ -47,6 +48,8 @@ private:
     ui::Tray m_tray;
     ui::StatusWindow m_window;
     QString m_proxyUrl;  // what `understudy connect` writes into a client's settings, once listening
+    QByteArray m_token;       // the access token the running config requires (read with it), else empty
+    QString m_tokenProblem;   // why it could not be read, when it is required but could not
     std::unique_ptr<ui::SettingsDialog> m_settingsDialog;
 };
 

@@ -154,11 +154,11 @@ int main(int argc, char* argv[]) {
         return runUsageCommand(QCoreApplication::arguments().mid(2));
     }
     if (argc > 1 && qstrcmp(argv[1], "token") == 0) {
-        QCoreApplication app(argc, argv);  // no display needed; prints the access token and exits
+        QCoreApplication app(argc, argv);  // no display needed; QtKeychain's jobs run on its event loop
         return runTokenCommand(QCoreApplication::arguments().mid(2));
     }
     if (argc > 1 && qstrcmp(argv[1], "connect") == 0) {
-        QCoreApplication app(argc, argv);  // no display needed; edits the client's settings file and exits
+        QCoreApplication app(argc, argv);  // no display needed; edits the client's settings file (the token may come from the keychain)
         return connect::runConnectCommand(QCoreApplication::arguments().mid(2));
     }
     if (argc > 1 && qstrcmp(argv[1], "keys") == 0) {
@@ -176,10 +176,10 @@ int main(int argc, char* argv[]) {
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
         "Understudy keeps your AI coding agent working when its model cannot answer: a local proxy that fails over "
-        "along a chain of models.\n\nAlso: understudy usage [--since DATE] [--by provider|model|client|day] [--csv]\n      understudy connect claude-code|codex|opencode [--undo] [--url URL]"
+        "along a chain of models.\n\nAlso: understudy usage [--since DATE] [--by provider|model|client|day] [--csv]\n      understudy connect claude-code|codex|opencode [--undo] [--url URL] [--config FILE]"
         "\n      understudy keys set NAME | list | delete NAME"
         "\n      understudy test-provider ID [--config FILE] [--model MODEL]"
-        "\n      understudy token [--config FILE] | understudy token --new"));
+        "\n      understudy token [--config FILE] | --enable [--env NAME] | --disable | --new"));
     const QCommandLineOption help = parser.addHelpOption();
     const QCommandLineOption version(QStringLiteral("version"), QStringLiteral("Print the version and exit."));
     const QCommandLineOption headless(QStringLiteral("headless"), QStringLiteral("Run the proxy without the tray."));

@@ -44,7 +44,8 @@ struct App {
     std::unique_ptr<TrayApp> tray;
     quint16 port = 0;
 
-    App() {
+    // `listenExtra`: more members of "listen", e.g. an access token.
+    explicit App(const QString& listenExtra = {}) {
         qputenv("HOME", home().toUtf8());
         qputenv("XDG_CONFIG_HOME", (home() + QStringLiteral("/.config")).toUtf8());
         qputenv("XDG_DATA_HOME", dir.filePath(QStringLiteral("data")).toUtf8());
@@ -55,14 +56,14 @@ struct App {
         provider.setDefault(anthropicMessage(QStringLiteral("hello"), QStringLiteral("claude-test")));
         put(configPath(), QStringLiteral(R"({
   "version": 1,
-  "listen": { "host": "127.0.0.1", "port": 8790 },
+  "listen": { "host": "127.0.0.1", "port": 8790%2 },
   "providers": { "primary": { "type": "anthropic", "baseUrl": "%1", "auth": "client" } },
   "chains": { "main": { "steps": [ { "provider": "primary", "model": "served-model" } ] },
               "agents": { "steps": [ { "provider": "primary", "model": "agent-model" } ] } },
   "activeChain": "main",
   "clients": { "codex": "agents" }
 }
-)").arg(provider.baseUrl()).toUtf8());
+)").arg(provider.baseUrl(), listenExtra).toUtf8());
         host = std::make_unique<ProxyHost>(ProxyHost::Options{configPath(), false, 0, false, {}});
         QSignalSpy listening(host.get(), &ProxyHost::listening);
         host->start();
@@ -108,6 +109,8 @@ private Q_SLOTS:
     void aFileThatDoesNotParse_staysUntouched_andTheErrorIsShown();
     void openingTheMenu_readsTheFilesAgain();
     void clientsSection_showsTheModelServingEachClient();
+    void tokenRequired_tickingWritesIt_andAClientWithoutItIsNotConnected();
+    void tokenUnreadable_tickingChangesNothing_andSaysWhy();
 };
 
 void TestConnectMenu::menu_showsWhatEachClientsSettingsSay() {
@@ -220,6 +223,50 @@ void TestConnectMenu::clientsSection_showsTheModelServingEachClient() {
     QVERIFY(QTest::qWaitFor([&] { return app.clientsRow(QStringLiteral("Codex")).value(3).startsWith(
                                           QStringLiteral("primary/agent-model since ")); }, 5000));
     QVERIFY(app.clientsRow(QStringLiteral("Claude Code")).value(3).startsWith(QStringLiteral("primary/served-model")));
+}
+
+void TestConnectMenu::tokenRequired_tickingWritesIt_andAClientWithoutItIsNotConnected() {
+    qputenv("UNDERSTUDY_GUI_TEST_TOKEN", "tok-fake-secret-tray-0007");
+    App app(QStringLiteral(R"(, "accessToken": "env:UNDERSTUDY_GUI_TEST_TOKEN")"));
+    QVERIFY(app.port);
+    // Connected before the token was turned on: pointed at the proxy, but refused by it.
+    QVERIFY(connect::connectClient(connect::Client::ClaudeCode, app.home(), app.url()).ok);
+    Q_EMIT app.tray->tray().connectMenu()->aboutToShow();
+    QAction* claude = app.entry(QStringLiteral("Claude Code"));
+    QVERIFY(!claude->isChecked());
+    QVERIFY2(claude->toolTip().contains(QStringLiteral("does not send the access token")), qPrintable(claude->toolTip()));
+
+    QSignalSpy notified(&app.tray->tray(), &ui::Tray::notified);
+    claude->trigger();
+    QCOMPARE(notified.size(), 1);
+    const auto shown = notified.takeFirst().first().value<ui::Notification>();
+    QCOMPARE(shown.kind, ui::Notification::Kind::Done);
+    QVERIFY2(shown.message.contains(QStringLiteral("with the access token")), qPrintable(shown.message));
+    QVERIFY(!shown.message.contains(QStringLiteral("tok-fake-secret")));
+    QVERIFY(contentOf(app.claudeSettings()).contains("\"ANTHROPIC_CUSTOM_HEADERS\": \"x-understudy-token: tok-fake-secret-tray-0007\""));
+    QVERIFY(claude->isChecked());
+
+    // What the tray wrote is what gets Claude Code's requests through.
+    http::Headers headers;
+    headers.set("anthropic-version", "2023-06-01");
+    QCOMPARE(request(app.port, "POST", "/v1/messages", messagesBody(QStringLiteral("claude-test"), false), headers).status, 401);
+    headers.set("x-understudy-token", "tok-fake-secret-tray-0007");
+    QCOMPARE(request(app.port, "POST", "/v1/messages", messagesBody(QStringLiteral("claude-test"), false), headers).status, 200);
+    qunsetenv("UNDERSTUDY_GUI_TEST_TOKEN");
+}
+
+void TestConnectMenu::tokenUnreadable_tickingChangesNothing_andSaysWhy() {
+    App app(QStringLiteral(R"(, "accessToken": "env:UNDERSTUDY_GUI_TEST_UNSET_TOKEN")"));
+    QVERIFY(app.port);
+    QSignalSpy notified(&app.tray->tray(), &ui::Tray::notified);
+    app.entry(QStringLiteral("Claude Code"))->trigger();
+    QCOMPARE(notified.size(), 1);
+    const auto shown = notified.takeFirst().first().value<ui::Notification>();
+    QCOMPARE(shown.kind, ui::Notification::Kind::Problem);
+    QCOMPARE(shown.title, QStringLiteral("Claude Code not connected"));
+    QVERIFY2(shown.message.contains(QStringLiteral("UNDERSTUDY_GUI_TEST_UNSET_TOKEN, which is not set")), qPrintable(shown.message));
+    QCOMPARE(contentOf(app.claudeSettings()), kClaudeSettings);
+    QVERIFY(!app.entry(QStringLiteral("Claude Code"))->isChecked());
 }
 
 QTEST_MAIN(TestConnectMenu)

@@ -7,6 +7,8 @@
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include "support/KeptOutput.h"
+
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTcpServer>
@@ -33,6 +35,9 @@ private Q_SLOTS:
     void headless_portInUse_exitsNamingPortAndFix();
     void headless_liveReload_badEditKeepsServing_goodEditApplies();
     void headless_requestEventLine_isJsonWithoutKey();
+
+    void token_offByDefault_enableEnvDisable_keepLayout();
+    void token_usageErrors_exit2();
 };
 
 namespace {
@@ -57,9 +62,15 @@ struct Run {
 };
 
 // Runs the binary to completion; blocking is fine here, no in-process server needs the event loop.
-Run run(const QStringList& args, const QTemporaryDir& home, int timeoutMs = 10000) {
+// What the binary printed is kept for the suite's secret scan, except for `understudy token`, whose job is to
+// print the token (`printsSecret`).
+Run run(const QStringList& args, const QTemporaryDir& home, int timeoutMs = 10000,
+        const QList<QPair<QString, QString>>& extraEnv = {}, bool printsSecret = false) {
     QProcess process;
-    process.setProcessEnvironment(isolated(home));
+    QProcessEnvironment env = isolated(home);
+    for (const auto& [name, value] : extraEnv)
+        env.insert(name, value);
+    process.setProcessEnvironment(env);
     process.start(QStringLiteral(UNDERSTUDY_BINARY), args);
     Run r;
     r.finished = process.waitForFinished(timeoutMs);
@@ -70,6 +81,8 @@ Run run(const QStringList& args, const QTemporaryDir& home, int timeoutMs = 1000
     r.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
     r.out = QString::fromUtf8(process.readAllStandardOutput());
     r.err = QString::fromUtf8(process.readAllStandardError());
+    if (!printsSecret)
+        keepOutput(QStringLiteral("cli-output"), (r.out + r.err).toUtf8());
     return r;
 }
 
@@ -106,6 +119,7 @@ public:
             m_process.kill();
             m_process.waitForFinished(2000);
         }
+        keepOutput(QStringLiteral("headless-stderr"), m_err.toUtf8());
     }
 
     const QString& err() const { return m_err; }
@@ -320,6 +334,74 @@ void TestCli::headless_requestEventLine_isJsonWithoutKey() {
         return logged.contains("\"type\":\"request\"");
     }, 3000), qPrintable(log.fileName()));
     QVERIFY(!logged.contains(kClientKey));
+}
+
+// A first-run default config requires no token (headless and plain requests just work); `--enable --env NAME`
+// turns it on with the token in an environment variable (no keychain needed), writing only the reference and
+// leaving the rest of the file byte for byte; `--disable` takes the reference out again.
+void TestCli::token_offByDefault_enableEnvDisable_keepLayout() {
+    QTemporaryDir home;
+    const Run none = run({"token"}, home);
+    QCOMPARE(none.exitCode, 1);
+    QVERIFY2(none.err.contains(QStringLiteral("requires no access token")) && none.err.contains(QStringLiteral("--enable")),
+             qPrintable(none.err));
+
+    const QList<QPair<QString, QString>> tokenEnv{{QStringLiteral("UNDERSTUDY_IT_TOKEN"),
+                                                   QStringLiteral("tok-fake-secret-cli-0005")}};
+    const Run unset = run({"token", "--enable", "--env", "UNDERSTUDY_IT_TOKEN"}, home);
+    QCOMPARE(unset.exitCode, 1);
+    QVERIFY2(unset.err.contains(QStringLiteral("UNDERSTUDY_IT_TOKEN, which is not set"))
+                 && unset.err.contains(QStringLiteral("export UNDERSTUDY_IT_TOKEN=$(understudy token --new)")),
+             qPrintable(unset.err));
+
+    const QByteArray hand = "{\n\t\"version\": 1,\n\t\"listen\": { \"host\": \"127.0.0.1\", \"port\": 8790 },\n"
+                            "\t\"providers\": { \"primary\": { \"type\": \"anthropic\", \"baseUrl\": \"https://api.anthropic.com\", \"auth\": \"client\" } },\n"
+                            "\t\"chains\": { \"main\": { \"steps\": [ { \"provider\": \"primary\" } ] } },\n"
+                            "\t\"activeChain\": \"main\"\n}\n";
+    const QString config = writeFile(home, QStringLiteral("hand.json"), hand);
+    const Run enabled = run({"token", "--enable", "--env", "UNDERSTUDY_IT_TOKEN", "--config", config}, home, 10000, tokenEnv);
+    QVERIFY2(enabled.exitCode == 0, qPrintable(enabled.err));
+    QVERIFY2(enabled.out.contains(QStringLiteral("\"accessToken\": \"env:UNDERSTUDY_IT_TOKEN\"")), qPrintable(enabled.out));
+    QFile file(config);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QCOMPARE(file.readAll(), QByteArray(hand).replace("\"port\": 8790 }", "\"port\": 8790, \"accessToken\": \"env:UNDERSTUDY_IT_TOKEN\" }"));
+    file.close();
+    const Run printed = run({"token", "--config", config}, home, 10000, tokenEnv, true);
+    QCOMPARE(printed.out, QStringLiteral("tok-fake-secret-cli-0005\n"));
+    QVERIFY(!(enabled.out + enabled.err).contains(QStringLiteral("tok-fake-secret")));
+
+    const Run disabled = run({"token", "--disable", "--config", config}, home);
+    QVERIFY2(disabled.exitCode == 0 && disabled.out.contains(QStringLiteral("no longer requires")), qPrintable(disabled.err));
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QCOMPARE(file.readAll(), hand);
+    file.close();
+    QVERIFY(run({"token", "--disable", "--config", config}, home).out.contains(QStringLiteral("requires no access token already")));
+
+    // Off loopback the token is what keeps the network out: the config refuses to go without it.
+    QByteArray open = hand;
+    open.replace("\"host\": \"127.0.0.1\", \"port\": 8790", "\"host\": \"0.0.0.0\", \"port\": 8790, \"accessToken\": \"env:UNDERSTUDY_IT_TOKEN\"");
+    const QString exposed = writeFile(home, QStringLiteral("exposed.json"), open);
+    const Run refused = run({"token", "--disable", "--config", exposed}, home);
+    QCOMPARE(refused.exitCode, 1);
+    QVERIFY2(refused.err.contains(QStringLiteral("$.listen.host")), qPrintable(refused.err));
+    QFile exposedFile(exposed);
+    QVERIFY(exposedFile.open(QIODevice::ReadOnly));
+    QCOMPARE(exposedFile.readAll(), open);
+}
+
+void TestCli::token_usageErrors_exit2() {
+    QTemporaryDir home;
+    for (const QStringList& args : {QStringList{"token", "--enable", "--disable"}, QStringList{"token", "--env", "X"},
+                                    QStringList{"token", "--new", "--enable"}, QStringList{"token", "extra"},
+                                    QStringList{"token", "--enable", "--env", "not a name"}}) {
+        const Run r = run(args, home);
+        QVERIFY2(r.exitCode == 2, qPrintable(args.join(u' ') + u'\n' + r.err));
+        QVERIFY2(r.err.contains(QStringLiteral("understudy token")), qPrintable(r.err));
+    }
+    const Run fresh = run({"token", "--new"}, home);
+    QCOMPARE(fresh.exitCode, 0);
+    QCOMPARE(fresh.out.trimmed().size(), 43);
+    QVERIFY(fresh.out != run({"token", "--new"}, home).out);
 }
 
 QTEST_GUILESS_MAIN(TestCli)

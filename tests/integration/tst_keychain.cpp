@@ -3,9 +3,12 @@
 // set`, the headless proxy reads it and a mock upstream checks it arrives in the right header; with no session bus
 // every command says so and how to use env: instead. No secret may appear in any output (CTest also fails the
 // run if the fake secrets show up in this test's own output).
+#include "support/KeptOutput.h"
 #include "support/MockUpstream.h"
 #include "support/TestClient.h"
 
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QStandardPaths>
@@ -22,6 +25,8 @@ private Q_SLOTS:
     void terminal_secretIsNotEchoed();
     void missingEntry_namedWhenTheConfigLoads();
     void noSecretService_saysSoAndPointsToEnv();
+    void tokenEnable_generatedIntoTheKeychain_requiredAndGivenToClients();
+    void tokenEnable_noSecretService_configUnchanged();
 };
 
 namespace {
@@ -47,6 +52,10 @@ QProcessEnvironment environment(bool withSessionBus, const QTemporaryDir& scratc
         env.insert(QStringLiteral("XDG_RUNTIME_DIR"), scratch.filePath(QStringLiteral("no-bus")));
     }
     env.insert(QStringLiteral("XDG_DATA_HOME"), scratch.filePath(QStringLiteral("data")));
+    // `understudy connect` edits the clients' settings under HOME, and the default config lives under XDG_CONFIG_HOME.
+    env.insert(QStringLiteral("HOME"), scratch.filePath(QStringLiteral("home")));
+    env.insert(QStringLiteral("XDG_CONFIG_HOME"), scratch.filePath(QStringLiteral("config")));
+    env.remove(QStringLiteral("CODEX_HOME"));
     return env;
 }
 
@@ -65,6 +74,7 @@ Run runUnderstudy(const QStringList& args, const QTemporaryDir& scratch, const Q
     r.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
     r.out = QString::fromUtf8(process.readAllStandardOutput());
     r.err = QString::fromUtf8(process.readAllStandardError());
+    keepOutput(QStringLiteral("keychain-cli-output"), (r.out + r.err).toUtf8());
     return r;
 }
 
@@ -106,6 +116,7 @@ public:
         if (!m_process.waitForFinished(5000))
             m_process.kill();
         m_process.waitForFinished(2000);
+        keepOutput(QStringLiteral("headless-stderr"), m_err.toUtf8());
     }
     const QString& err() const { return m_err; }
     bool waitForErr(const QString& fragment, int timeoutMs = 30000) {
@@ -122,6 +133,11 @@ private:
     QProcess m_process;
     QString m_err;
 };
+
+QByteArray contentOf(const QString& path) {
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray("<missing>");
+}
 
 QStringList lines(const QString& text) { return text.split(QLatin1Char('\n'), Qt::SkipEmptyParts); }
 
@@ -261,6 +277,110 @@ void TestKeychain::noSecretService_saysSoAndPointsToEnv() {
                                              "keychain is reachable")),
              qPrintable(proxy.err()));
     QVERIFY(proxy.err().contains(QStringLiteral("env:NAME")));
+}
+
+// `understudy token --enable` makes a token, keeps it in the keychain and puts only its reference in the config;
+// the headless proxy then requires it, `understudy connect` writes it into Claude Code, and `--disable` turns it
+// off again without losing it.
+void TestKeychain::tokenEnable_generatedIntoTheKeychain_requiredAndGivenToClients() {
+    QTemporaryDir scratch;
+    QVERIFY(QDir().mkpath(scratch.filePath(QStringLiteral("home/.claude"))));
+    MockUpstream upstream;
+    upstream.setDefault(anthropicMessage(QStringLiteral("hello")));
+    const QString config = writeConfig(scratch, QStringLiteral(R"({"version": 1, "listen": {"host": "127.0.0.1", "port": 8790},
+        "providers": {"mock": {"type": "anthropic", "baseUrl": "%1", "auth": "client"}},
+        "chains": {"main": {"steps": [{"provider": "mock"}]}}, "activeChain": "main"})")
+                                                       .arg(upstream.baseUrl())
+                                                       .toUtf8());
+    const QStringList withConfig{QStringLiteral("--config"), config};
+    QString everything;  // all the commands printed but `understudy token`, searched for the token at the end
+
+    const Run enabled = runUnderstudy(QStringList{"token", "--enable"} + withConfig, scratch);
+    everything += enabled.out + enabled.err;
+    QVERIFY2(enabled.exitCode == 0, qPrintable(describe(enabled)));
+    const QByteArray document = contentOf(config);
+    QVERIFY2(document.contains(R"("listen": {"host": "127.0.0.1", "port": 8790, "accessToken": "keychain:access-token"},)"),
+             document.constData());
+    const Run printed = runUnderstudy(QStringList{"token"} + withConfig, scratch);
+    QVERIFY2(printed.exitCode == 0, qPrintable(describe(printed)));
+    const QByteArray token = printed.out.trimmed().toUtf8();
+    QCOMPARE(token.size(), 43);  // 256 bits, URL-safe base64
+    QVERIFY(!document.contains(token));
+    const Run listed = runUnderstudy({"keys", "list"}, scratch);
+    QVERIFY2(lines(listed.out).contains(QStringLiteral("access-token")), qPrintable(describe(listed)));
+
+    {
+        Headless proxy(config, scratch);
+        const quint16 port = proxy.port();
+        QVERIFY2(port != 0, qPrintable(proxy.err()));
+        http::Headers headers;
+        headers.set("anthropic-version", "2023-06-01");
+        headers.set("x-api-key", "kc-fake-secret-client-0003");
+        const ClientResponse refused = request(port, "POST", "/v1/messages", messagesBody("claude-test", false), headers);
+        QCOMPARE(refused.status, 401);
+        QCOMPARE(upstream.hits(), 0);
+
+        const Run connected = runUnderstudy(QStringList{"connect", "claude-code", "--url",
+                                                        QStringLiteral("http://127.0.0.1:%1").arg(port)} + withConfig,
+                                            scratch);
+        everything += connected.out + connected.err;
+        QVERIFY2(connected.exitCode == 0 && connected.out.contains(QStringLiteral("with the access token")),
+                 qPrintable(describe(connected)));
+        QFile settings(scratch.filePath(QStringLiteral("home/.claude/settings.json")));
+        QVERIFY(settings.open(QIODevice::ReadOnly));
+        const QJsonObject env = QJsonDocument::fromJson(settings.readAll()).object().value("env").toObject();
+        const QString line = env.value("ANTHROPIC_CUSTOM_HEADERS").toString();
+        QCOMPARE(line, QStringLiteral("x-understudy-token: ") + QString::fromUtf8(token));
+        headers.set("x-understudy-token", line.section(u':', 1).trimmed().toUtf8());
+        const ClientResponse served = request(port, "POST", "/v1/messages", messagesBody("claude-test", false), headers);
+        QCOMPARE(served.status, 200);
+        QCOMPARE(upstream.hits(), 1);
+        QVERIFY(!upstream.requests().at(0).headers.contains("x-understudy-token"));
+        everything += proxy.err();
+    }
+
+    // Enabling again keeps the token and gives it to the clients connect had connected.
+    const Run again = runUnderstudy(QStringList{"token", "--enable"} + withConfig, scratch);
+    everything += again.out + again.err;
+    QVERIFY2(again.exitCode == 0 && again.out.contains(QStringLiteral("already requires an access token")),
+             qPrintable(describe(again)));
+    QVERIFY2(again.out.contains(QStringLiteral("Claude Code: ")), qPrintable(describe(again)));
+    QCOMPARE(runUnderstudy(QStringList{"token"} + withConfig, scratch).out.trimmed().toUtf8(), token);
+
+    const Run disabled = runUnderstudy(QStringList{"token", "--disable"} + withConfig, scratch);
+    everything += disabled.out + disabled.err;
+    QVERIFY2(disabled.exitCode == 0, qPrintable(describe(disabled)));
+    QCOMPARE(contentOf(config), QByteArray(document).replace(R"(, "accessToken": "keychain:access-token")", ""));
+    const Run reenabled = runUnderstudy(QStringList{"token", "--enable"} + withConfig, scratch);
+    everything += reenabled.out + reenabled.err;
+    QCOMPARE(runUnderstudy(QStringList{"token"} + withConfig, scratch).out.trimmed().toUtf8(), token);
+
+    QCOMPARE(runUnderstudy({"connect", "claude-code", "--undo"}, scratch).exitCode, 0);
+    QCOMPARE(runUnderstudy({"keys", "delete", "access-token"}, scratch).exitCode, 0);
+    QFile log(scratch.filePath(QStringLiteral("data/understudy/events.jsonl")));
+    if (log.open(QIODevice::ReadOnly))
+        everything += QString::fromUtf8(log.readAll());
+    QVERIFY2(!everything.contains(QString::fromUtf8(token)), "the token appeared in an output or the event log");
+}
+
+void TestKeychain::tokenEnable_noSecretService_configUnchanged() {
+    QTemporaryDir scratch;
+    QVERIFY(QDir(scratch.path()).mkdir(QStringLiteral("no-bus")));
+    const QByteArray document = R"({"version": 1, "listen": {"host": "127.0.0.1", "port": 8790},
+        "providers": {"anthropic": {"type": "anthropic", "baseUrl": "https://api.anthropic.com", "auth": "client"}},
+        "chains": {"main": {"steps": [{"provider": "anthropic"}]}}, "activeChain": "main"})";
+    const QString config = writeConfig(scratch, document);
+    const Run enabled = runUnderstudy({"token", "--enable", "--config", config}, scratch, {}, false);
+    QCOMPARE(enabled.exitCode, 1);
+    QVERIFY2(enabled.err.contains(QStringLiteral("no OS keychain is reachable"))
+                 && enabled.err.contains(QStringLiteral("understudy token --enable --env UNDERSTUDY_TOKEN"))
+                 && enabled.err.contains(QStringLiteral("was not changed")),
+             qPrintable(describe(enabled)));
+    QCOMPARE(contentOf(config), document);
+    // The default config of a machine without a keychain keeps working: no token is required by default.
+    Headless proxy(config, scratch, false);
+    QVERIFY2(proxy.port() != 0, qPrintable(proxy.err()));
+    QCOMPARE(request(proxy.port(), "GET", "/status").status, 200);
 }
 
 QTEST_GUILESS_MAIN(TestKeychain)

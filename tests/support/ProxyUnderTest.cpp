@@ -1,5 +1,7 @@
 #include "support/ProxyUnderTest.h"
 
+#include "support/KeptOutput.h"
+
 #include <QEventLoop>
 #include <QTest>
 #include <QTimer>
@@ -21,6 +23,8 @@ ProxyUnderTest::ProxyUnderTest(const QByteArray& configJson, QObject* parent) : 
     if (m_port == 0)
         qWarning("proxy did not start: %s", qPrintable(m_failure));
 }
+
+ProxyUnderTest::~ProxyUnderTest() { keepOutput(QStringLiteral("proxy-events"), allEventText()); }
 
 std::shared_ptr<const Config> ProxyUnderTest::parse(const QByteArray& json) {
     ConfigResult result = parseConfig(json);

@@ -13,6 +13,7 @@ class ProxyUnderTest : public QObject {
 public:
     // `configJson` must validate; its listen port is replaced by 0 (any free port).
     explicit ProxyUnderTest(const QByteArray& configJson, QObject* parent = nullptr);
+    ~ProxyUnderTest() override;  // keeps the events for the suite's secret scan (support/KeptOutput.h)
     quint16 port() const { return m_port; }
     bool isListening() const { return m_port != 0; }
     void reload(const QByteArray& configJson);

@@ -2,12 +2,19 @@
 // providers, unicode, CRLF), then the command through the real binary in a temporary HOME.
 #include "Connect.h"
 
+#include "support/KeptOutput.h"
+#include "support/MockUpstream.h"
+#include "support/ProxyUnderTest.h"
+#include "support/TestClient.h"
+
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -16,6 +23,9 @@ using namespace understudy::connect;
 namespace {
 
 const QString kUrl = QStringLiteral("http://127.0.0.1:8790");
+// Fake secrets (tests/support/test-secrets.txt): the suite's secret scan fails if one shows up in any output.
+const QByteArray kToken = "tok-fake-secret-connect-0001";
+const QByteArray kNewToken = "tok-fake-secret-connect-0002";
 
 QByteArray data(const QString& name) {
     QFile file(QStringLiteral(UNDERSTUDY_TEST_DATA "/connect/") + name);
@@ -24,24 +34,42 @@ QByteArray data(const QString& name) {
     return file.readAll();
 }
 
+// Changes through the state file's form; the token is never in it.
+QList<Change> stored(const QList<Change>& changes) {
+    QList<Change> out;
+    for (const Change& c : changes) {
+        const QByteArray json = QJsonDocument(c.toJson()).toJson();
+        if (json.contains(kToken) || json.contains(kNewToken))
+            qWarning("a change's state-file form holds the token (path %s)", qPrintable(c.path.join(u'.')));
+        out.append(Change::fromJson(QJsonDocument::fromJson(json).object()));
+    }
+    return out;
+}
+
+bool holdsToken(const QList<Change>& changes) {
+    for (const Change& c : changes) {
+        if (QJsonDocument(c.toJson()).toJson().contains("tok-fake-secret"))
+            return true;
+    }
+    return false;
+}
+
 // Connect, check the result is exactly `expected`, connect again (no change), undo (the original, byte for byte).
-void roundTrip(Client client, const QByteArray& original, const QByteArray& expected) {
-    const Edit connected = connectText(client, original, kUrl);
+void roundTrip(Client client, const QByteArray& original, const QByteArray& expected, const QByteArray& token = {}) {
+    const Edit connected = connectText(client, original, kUrl, token);
     QVERIFY2(connected.error.isEmpty(), qPrintable(connected.error));
     QVERIFY(connected.changed);
     QCOMPARE(connected.text, expected);
     QVERIFY(!connected.changes.isEmpty());
+    QVERIFY(!holdsToken(connected.changes));
 
-    const Edit again = connectText(client, connected.text, kUrl);
+    const Edit again = connectText(client, connected.text, kUrl, token);
     QVERIFY2(again.error.isEmpty(), qPrintable(again.error));
     QVERIFY(!again.changed);
     QCOMPARE(again.text, connected.text);
     QVERIFY(again.changes.isEmpty());
 
-    QList<Change> stored;  // through the state file's form
-    for (const Change& c : connected.changes)
-        stored.append(Change::fromJson(QJsonDocument::fromJson(QJsonDocument(c.toJson()).toJson()).object()));
-    const Edit undone = undoText(client, connected.text, stored);
+    const Edit undone = undoText(client, connected.text, stored(connected.changes));
     QVERIFY2(undone.error.isEmpty(), qPrintable(undone.error));
     QCOMPARE(undone.text, original);
 }
@@ -78,6 +106,17 @@ private Q_SLOTS:
     void codex_dottedDefinition_refused();
 
     void opencode_jsoncCommentsAndTrailingCommas();
+
+    void token_claude_customHeaderLine_keepsTheUsersHeaders();
+    void token_codex_dottedHeaderKey();
+    void token_opencode_optionsHeaders();
+    void token_newToken_undoStillRestoresTheOriginal();
+    void token_editedByUser_undoRefusesWithoutShowingIt();
+    void token_codexInlineHeaders_refused();
+    void token_stateSaysNotConnectedWithoutIt();
+    void token_connectedClientsGetThrough_othersGet401();
+    void cli_tokenRequired_writtenIntoClients_neverIntoStateOrOutput();
+    void cli_tokenUnreadable_clientUntouched();
     void opencode_minimal_createsProviderChain();
 
     void state_notInstalled_namesTheFolder();
@@ -254,8 +293,10 @@ struct Run {
     QString err;
 };
 
-Run runCli(const QTemporaryDir& dir, const QStringList& args) {
+Run runCli(const QTemporaryDir& dir, const QStringList& args, const QList<QPair<QString, QByteArray>>& extraEnv = {}) {
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    for (const auto& [name, value] : extraEnv)
+        env.insert(name, QString::fromUtf8(value));
     env.insert(QStringLiteral("HOME"), dir.filePath(QStringLiteral("home")));
     env.insert(QStringLiteral("XDG_CONFIG_HOME"), dir.filePath(QStringLiteral("home/.config")));
     env.insert(QStringLiteral("XDG_DATA_HOME"), dir.filePath(QStringLiteral("data")));
@@ -272,6 +313,7 @@ Run runCli(const QTemporaryDir& dir, const QStringList& args) {
     r.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
     r.out = QString::fromUtf8(process.readAllStandardOutput());
     r.err = QString::fromUtf8(process.readAllStandardError());
+    understudy::test::keepOutput(QStringLiteral("connect-cli-output"), (r.out + r.err).toUtf8());
     return r;
 }
 
@@ -358,6 +400,61 @@ void TestConnect::cli_notInstalled_reported() {
     QCOMPARE(runCli(dir, {QStringLiteral("cursor")}).exitCode, 2);
 }
 
+// `understudy connect` reads the token the config requires and writes it into the client; the state file and
+// what the command prints never hold it.
+void TestConnect::cli_tokenRequired_writtenIntoClients_neverIntoStateOrOutput() {
+    QTemporaryDir dir;
+    const QString configPath = dir.filePath(QStringLiteral("understudy.json"));
+    put(configPath, R"({"version": 1, "listen": {"host": "127.0.0.1", "port": 8797, "accessToken": "env:UNDERSTUDY_TEST_CLI_TOKEN"},
+        "providers": {"anthropic": {"type": "anthropic", "baseUrl": "https://api.anthropic.com", "auth": "client"}},
+        "chains": {"main": {"steps": [{"provider": "anthropic"}]}}, "activeChain": "main"})");
+    const QString claude = dir.filePath(QStringLiteral("home/.claude/settings.json"));
+    const QString codex = dir.filePath(QStringLiteral("home/.codex/config.toml"));
+    const QString opencode = dir.filePath(QStringLiteral("home/.config/opencode/opencode.jsonc"));
+    put(claude, data(QStringLiteral("claude-settings.json")));
+    put(codex, data(QStringLiteral("codex-config.toml")));
+    put(opencode, data(QStringLiteral("opencode.jsonc")));
+    const QStringList clients{QStringLiteral("claude-code"), QStringLiteral("codex"), QStringLiteral("opencode")};
+    QString printed;
+    for (const QString& client : clients) {
+        const Run r = runCli(dir, {client, QStringLiteral("--config"), configPath}, {{"UNDERSTUDY_TEST_CLI_TOKEN", kToken}});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY2(r.out.contains(QStringLiteral("now points at http://127.0.0.1:8797 with the access token")), qPrintable(r.out));
+        printed += r.out + r.err;
+    }
+    QVERIFY(contentOf(claude).contains("\"ANTHROPIC_CUSTOM_HEADERS\": \"x-understudy-token: " + kToken + "\""));
+    QVERIFY(contentOf(codex).contains("http_headers.x-understudy-token = \"" + kToken + "\""));
+    QVERIFY(contentOf(opencode).contains("\"x-understudy-token\": \"" + kToken + "\""));
+    QVERIFY(!printed.contains(QString::fromUtf8(kToken)));
+    QVERIFY(!contentOf(dir.filePath(QStringLiteral("data/understudy/connect-state.json"))).contains(kToken));
+
+    for (const QString& client : clients) {
+        const Run r = runCli(dir, {client, QStringLiteral("--undo")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY(!(r.out + r.err).contains(QString::fromUtf8(kToken)));
+    }
+    QCOMPARE(contentOf(claude), data(QStringLiteral("claude-settings.json")));
+    QCOMPARE(contentOf(codex), data(QStringLiteral("codex-config.toml")));
+    QCOMPARE(contentOf(opencode), data(QStringLiteral("opencode.jsonc")));
+}
+
+void TestConnect::cli_tokenUnreadable_clientUntouched() {
+    QTemporaryDir dir;
+    const QString configPath = dir.filePath(QStringLiteral("understudy.json"));
+    put(configPath, R"({"version": 1, "listen": {"host": "127.0.0.1", "port": 8797, "accessToken": "env:UNDERSTUDY_TEST_UNSET_TOKEN"},
+        "providers": {"anthropic": {"type": "anthropic", "baseUrl": "https://api.anthropic.com", "auth": "client"}},
+        "chains": {"main": {"steps": [{"provider": "anthropic"}]}}, "activeChain": "main"})");
+    const QString claude = dir.filePath(QStringLiteral("home/.claude/settings.json"));
+    put(claude, data(QStringLiteral("claude-settings.json")));
+    const Run r = runCli(dir, {QStringLiteral("claude-code"), QStringLiteral("--config"), configPath});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains(QStringLiteral("listen: accessToken refers to environment variable UNDERSTUDY_TEST_UNSET_TOKEN, "
+                                           "which is not set")),
+             qPrintable(r.err));
+    QVERIFY2(r.err.contains(QStringLiteral("Claude Code was not changed")), qPrintable(r.err));
+    QCOMPARE(contentOf(claude), data(QStringLiteral("claude-settings.json")));
+}
+
 // --- connection state and the tray's calls, in this process against a temporary HOME ----------------------------
 
 namespace {
@@ -396,6 +493,216 @@ bool is(const Connection& c, State state) {
 }
 
 }  // namespace
+
+
+// --- the access token ---------------------------------------------------------------------------------------
+
+void TestConnect::token_claude_customHeaderLine_keepsTheUsersHeaders() {
+    roundTrip(Client::ClaudeCode, "{}\n",
+              "{\n  \"env\": {\n    \"ANTHROPIC_BASE_URL\": \"http://127.0.0.1:8790\",\n    \"ANTHROPIC_CUSTOM_HEADERS\": "
+              "\"x-understudy-token: " + kToken + "\"\n  }\n}\n",
+              kToken);
+    // The user's own headers stay, one a line, and undo gives back their exact text.
+    const QByteArray own = "{\n  \"env\": {\n    \"ANTHROPIC_BASE_URL\": \"http://127.0.0.1:8790\",\n"
+                           "    \"ANTHROPIC_CUSTOM_HEADERS\": \"X-Team: blue\\nX-Trace:  on\"\n  }\n}\n";
+    QByteArray expected = own;
+    expected.replace("X-Trace:  on\"", "X-Trace:  on\\nx-understudy-token: " + kToken + "\"");
+    roundTrip(Client::ClaudeCode, own, expected, kToken);
+    roundTrip(Client::ClaudeCode, data(QStringLiteral("claude-settings-crlf.json")),
+              connectClaudeCode(data(QStringLiteral("claude-settings-crlf.json")), kUrl, kToken).text, kToken);
+    QVERIFY(!hasLoneLf(connectClaudeCode(data(QStringLiteral("claude-settings-crlf.json")), kUrl, kToken).text));
+}
+
+void TestConnect::token_codex_dottedHeaderKey() {
+    const QByteArray original = data(QStringLiteral("codex-config.toml"));
+    const Edit edit = connectCodex(original, kUrl, kToken);
+    QVERIFY2(edit.error.isEmpty(), qPrintable(edit.error));
+    QVERIFY2(edit.text.contains("[model_providers.understudy]\nname = \"Understudy\"\nbase_url = \"http://127.0.0.1:8790/v1\"\n"
+                                "wire_api = \"responses\"\nhttp_headers.x-understudy-token = \"" + kToken + "\"\n"),
+             edit.text.constData());
+    roundTrip(Client::Codex, original, edit.text, kToken);
+    // A table the user already had gets the line after its last key.
+    const QByteArray active = data(QStringLiteral("codex-config-active.toml"));
+    roundTrip(Client::Codex, active, connectCodex(active, kUrl, kToken).text, kToken);
+    QVERIFY(connectCodex(active, kUrl, kToken).text.contains("http_headers.x-understudy-token = \"" + kToken + "\""));
+    roundTrip(Client::Codex, QByteArray(), connectCodex(QByteArray(), kUrl, kToken).text, kToken);
+}
+
+void TestConnect::token_opencode_optionsHeaders() {
+    const QByteArray original = data(QStringLiteral("opencode-minimal.json"));
+    const Edit edit = connectOpenCode(original, kUrl, kToken);
+    QVERIFY2(edit.error.isEmpty(), qPrintable(edit.error));
+    const QJsonObject options = QJsonDocument::fromJson(edit.text).object()["provider"].toObject()["anthropic"]
+                                    .toObject()["options"].toObject();
+    QCOMPARE(options["baseURL"].toString(), kUrl + QStringLiteral("/v1"));
+    QCOMPARE(options["headers"].toObject()["x-understudy-token"].toString().toUtf8(), kToken);
+    roundTrip(Client::OpenCode, original, edit.text, kToken);
+    const QByteArray jsonc = data(QStringLiteral("opencode.jsonc"));
+    roundTrip(Client::OpenCode, jsonc, connectOpenCode(jsonc, kUrl, kToken).text, kToken);
+}
+
+// A new token (enabled again with another one) replaces connect's own value; undo goes back to the user's file.
+void TestConnect::token_newToken_undoStillRestoresTheOriginal() {
+    const Home home;
+    const QString claude = home.file(QStringLiteral(".claude/settings.json"));
+    const QString codex = home.file(QStringLiteral(".codex/config.toml"));
+    const QString opencode = home.file(QStringLiteral(".config/opencode/opencode.jsonc"));
+    put(claude, data(QStringLiteral("claude-settings.json")));
+    put(codex, data(QStringLiteral("codex-config.toml")));
+    put(opencode, data(QStringLiteral("opencode.jsonc")));
+    for (const Client client : allClients()) {
+        QVERIFY(connectClient(client, home.path(), kUrl).ok);  // first without a token
+        const Outcome first = connectClient(client, home.path(), kUrl, kToken);
+        QVERIFY2(first.ok && first.message.contains(QStringLiteral("with the access token")), qPrintable(first.message));
+        QVERIFY(connectClient(client, home.path(), kUrl, kNewToken).ok);
+        QVERIFY(is(connectionState(client, home.path(), kUrl, kNewToken), State::Connected));
+        QVERIFY(is(connectionState(client, home.path(), kUrl, kToken), State::NotConnected));
+    }
+    QVERIFY(contentOf(claude).contains(kNewToken) && !contentOf(claude).contains(kToken));
+    QVERIFY(contentOf(codex).contains(kNewToken) && !contentOf(codex).contains(kToken));
+    QVERIFY(contentOf(opencode).contains(kNewToken) && !contentOf(opencode).contains(kToken));
+    const QByteArray state =
+        contentOf(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/connect-state.json"));
+    QVERIFY2(state.contains("valueSha256"), state.constData());
+    QVERIFY(!state.contains("tok-fake-secret"));
+    for (const Client client : allClients()) {
+        const Outcome undone = undoClient(client);
+        QVERIFY2(undone.ok, qPrintable(undone.message));
+    }
+    QCOMPARE(contentOf(claude), data(QStringLiteral("claude-settings.json")));
+    QCOMPARE(contentOf(codex), data(QStringLiteral("codex-config.toml")));
+    QCOMPARE(contentOf(opencode), data(QStringLiteral("opencode.jsonc")));
+}
+
+void TestConnect::token_editedByUser_undoRefusesWithoutShowingIt() {
+    for (const Client client : allClients()) {
+        const QByteArray original = client == Client::Codex ? data(QStringLiteral("codex-config.toml"))
+                                                            : data(QStringLiteral("opencode-minimal.json"));
+        const Edit connected = connectText(client, original, kUrl, kToken);
+        QByteArray edited = connected.text;
+        edited.replace(kToken, "tok-fake-secret-typed-by-the-user");
+        const Edit undone = undoText(client, edited, stored(connected.changes));
+        QCOMPARE(undone.text, edited);
+        QVERIFY2(undone.error.contains(QStringLiteral("was changed since connect set it to the access token")),
+                 qPrintable(undone.error));
+        QVERIFY(!undone.error.contains(QStringLiteral("tok-fake-secret")));
+    }
+}
+
+void TestConnect::token_codexInlineHeaders_refused() {
+    const QByteArray original = "[model_providers.understudy]\nname = \"Understudy\"\nhttp_headers = { \"X-Team\" = \"blue\" }\n";
+    const Edit edit = connectCodex(original, kUrl, kToken);
+    QCOMPARE(edit.text, original);
+    QVERIFY2(edit.error.startsWith(QStringLiteral("line 3, column 1: model_providers.understudy.http_headers")),
+             qPrintable(edit.error));
+    QVERIFY(!edit.error.contains(kToken));
+    QVERIFY(connectCodex(original, kUrl).error.isEmpty());  // without a token there is nothing to add to it
+}
+
+void TestConnect::token_stateSaysNotConnectedWithoutIt() {
+    const Home home;
+    const QString settings = home.file(QStringLiteral(".claude/settings.json"));
+    put(settings, "{}\n");
+    QVERIFY(connectClient(Client::ClaudeCode, home.path(), kUrl).ok);
+    QVERIFY(is(connectionState(Client::ClaudeCode, home.path(), kUrl), State::Connected));
+    const Connection c = connectionState(Client::ClaudeCode, home.path(), kUrl, kToken);
+    QVERIFY(is(c, State::NotConnected));
+    QCOMPARE(c.reason, settings + QStringLiteral(" does not send the access token this Understudy requires"));
+    QVERIFY(connectClient(Client::ClaudeCode, home.path(), kUrl, kToken).ok);
+    QVERIFY(is(connectionState(Client::ClaudeCode, home.path(), kUrl, kToken), State::Connected));
+    // Turned off again: the token a client still sends does no harm, so it is still connected.
+    QVERIFY(is(connectionState(Client::ClaudeCode, home.path(), kUrl), State::Connected));
+}
+
+namespace {
+
+// Where a connected client sends its requests and the headers it adds, read from its settings the way the
+// client reads them.
+struct ClientRequest {
+    QString baseUrl;
+    understudy::http::Headers headers;
+};
+
+ClientRequest requestOf(Client client, const QByteArray& settings) {
+    ClientRequest r;
+    if (client == Client::Codex) {
+        const QRegularExpression baseUrl(QStringLiteral("^base_url = \"([^\"]*)\""), QRegularExpression::MultilineOption);
+        const QRegularExpression header(QStringLiteral("^http_headers\\.([a-z-]+) = \"([^\"]*)\""),
+                                        QRegularExpression::MultilineOption);
+        r.baseUrl = baseUrl.match(QString::fromUtf8(settings)).captured(1);
+        for (auto it = header.globalMatch(QString::fromUtf8(settings)); it.hasNext();) {
+            const auto m = it.next();
+            r.headers.set(m.captured(1).toUtf8(), m.captured(2).toUtf8());
+        }
+        return r;
+    }
+    const QJsonObject root = QJsonDocument::fromJson(settings).object();
+    if (client == Client::ClaudeCode) {
+        const QJsonObject env = root["env"].toObject();
+        r.baseUrl = env["ANTHROPIC_BASE_URL"].toString();
+        for (const QString& line : env["ANTHROPIC_CUSTOM_HEADERS"].toString().split(u'\n', Qt::SkipEmptyParts))
+            r.headers.set(line.section(u':', 0, 0).trimmed().toUtf8(), line.section(u':', 1).trimmed().toUtf8());
+        return r;
+    }
+    const QJsonObject options = root["provider"].toObject()["anthropic"].toObject()["options"].toObject();
+    r.baseUrl = options["baseURL"].toString();
+    const QJsonObject headers = options["headers"].toObject();
+    for (auto it = headers.begin(); it != headers.end(); ++it)
+        r.headers.set(it.key().toUtf8(), it.value().toString().toUtf8());
+    return r;
+}
+
+// Sends one request as `client` would, to the URL and with the headers its settings give.
+understudy::test::ClientResponse send(Client client, const ClientRequest& to) {
+    using namespace understudy::test;
+    const QUrl base(to.baseUrl);
+    understudy::http::Headers headers = to.headers;
+    headers.set("content-type", "application/json");
+    const QByteArray path = base.path().toUtf8();
+    if (client == Client::Codex)
+        return request(base.port(), "POST", path + "/responses", R"({"model":"gpt-test","input":"say hi"})", headers);
+    headers.set("anthropic-version", "2023-06-01");
+    headers.set("x-api-key", "tok-fake-secret-client-key-0003");
+    const QByteArray messages = path.endsWith("/v1") ? path + "/messages" : path + "/v1/messages";
+    return request(base.port(), "POST", messages, messagesBody(QStringLiteral("claude-test"), false), headers);
+}
+
+}  // namespace
+
+// What connect writes is what gets a client through a proxy that requires the token; the same client with
+// what connect writes without a token is refused.
+void TestConnect::token_connectedClientsGetThrough_othersGet401() {
+    using namespace understudy::test;
+    qputenv("UNDERSTUDY_TEST_CONNECT_TOKEN", kToken);
+    qputenv("UNDERSTUDY_TEST_CONNECT_KEY", "tok-fake-secret-stored-key-0004");
+    MockUpstream upstream;
+    ProxyUnderTest proxy(QStringLiteral(R"({"version": 1,
+        "listen": {"host": "127.0.0.1", "port": 8790, "accessToken": "env:UNDERSTUDY_TEST_CONNECT_TOKEN"},
+        "providers": {"primary": {"type": "anthropic", "baseUrl": "%1", "apiKey": "env:UNDERSTUDY_TEST_CONNECT_KEY"}},
+        "chains": {"main": {"steps": [{"provider": "primary"}]}}, "activeChain": "main"})")
+                             .arg(upstream.baseUrl())
+                             .toUtf8());
+    QVERIFY(proxy.isListening());
+    const QString url = proxyUrl(QStringLiteral("127.0.0.1"), proxy.port());
+    for (const Client client : allClients()) {
+        const QByteArray empty = client == Client::Codex ? QByteArray() : QByteArray("{}\n");
+        const Edit withToken = connectText(client, empty, url, kToken);
+        QVERIFY2(withToken.error.isEmpty(), qPrintable(withToken.error));
+        const ClientResponse served = send(client, requestOf(client, withToken.text));
+        QVERIFY2(served.status == 200, served.body.constData());
+
+        const Edit withoutToken = connectText(client, empty, url);
+        const ClientResponse refused = send(client, requestOf(client, withoutToken.text));
+        QCOMPARE(refused.status, 401);
+        QVERIFY2(refused.body.contains("understudy token"), refused.body.constData());
+    }
+    QCOMPARE(upstream.hits(), 3);
+    for (const understudy::http::Request& received : upstream.requests()) {
+        QVERIFY(!received.headers.contains("x-understudy-token"));
+        QCOMPARE(received.headers.value("x-api-key"), QByteArray("tok-fake-secret-stored-key-0004"));
+    }
+    qunsetenv("UNDERSTUDY_TEST_CONNECT_TOKEN");
+}
 
 void TestConnect::state_notInstalled_namesTheFolder() {
     const Home home;

@@ -13,7 +13,8 @@
 // Checks: the CLI exits 0 and prints the marker with the canary (so the tool really ran on the client's side and
 // its result went through the proxy to the fallback), the primary was tried first, the fallback got the request
 // in its own dialect, the proxy detected the client from its User-Agent, and `connect --undo` puts the client's
-// settings file back byte for byte.
+// settings file back byte for byte. The proxy requires an access token: a request without it gets 401, and the
+// CLI gets through with only what `connect` wrote into its settings (the token reaches no upstream).
 //
 // Exit 0 when it passes, 1 when it fails, 77 (CTest SKIP_RETURN_CODE) when the CLI is not installed in
 // tests/e2e/clients/node_modules (scripts/setup installs it when the npm registry is reachable).
@@ -32,6 +33,8 @@ const SKIP = 77;
 const CLI_TIMEOUT_MS = 120000;
 const UPSTREAM_KEY = 'e2e-upstream-key-not-a-real-one';
 const CLIENT_KEY = 'e2e-client-key-not-a-real-one';
+// The proxy requires an access token (listen.accessToken); `understudy connect` writes it into the client.
+const ACCESS_TOKEN = 'e2e-fake-secret-access-token-0006';
 const FALLBACK_MODEL = 'mock-fallback-model';
 
 // Per client: its npm package, where connect writes, what the user had there before, the chain the proxy runs
@@ -199,7 +202,7 @@ function buildConfig(mock) {
   const { primary, fallback } = client;
   return {
     version: 1,
-    listen: { host: '127.0.0.1', port: 8790 },
+    listen: { host: '127.0.0.1', port: 8790, accessToken: 'env:E2E_ACCESS_TOKEN' },
     providers: {
       primary: { type: primary.type, baseUrl: mock.baseUrl('primary', primary.type), apiKey: 'env:E2E_UPSTREAM_KEY' },
       fallback: { type: fallback.type, baseUrl: mock.baseUrl('fallback', fallback.type), apiKey: 'env:E2E_UPSTREAM_KEY' },
@@ -239,7 +242,7 @@ async function main() {
   mock.script('primary', { fail: client.primary.fail }).script('fallback', { agent: { tools: client.tools(work) } });
   const configFile = join(root, 'understudy.json');
   writeFileSync(configFile, JSON.stringify(buildConfig(mock), null, 2));
-  const env = cleanEnv(home, { E2E_UPSTREAM_KEY: UPSTREAM_KEY, QT_QPA_PLATFORM: 'offscreen' });
+  const env = cleanEnv(home, { E2E_UPSTREAM_KEY: UPSTREAM_KEY, E2E_ACCESS_TOKEN: ACCESS_TOKEN, QT_QPA_PLATFORM: 'offscreen' });
   const proxy = new ProxyProcess(opts.binary, configFile, env);
   let ok = false;
   try {
@@ -249,11 +252,21 @@ async function main() {
       `mock upstreams on 127.0.0.1:${mock.port}; primary ${client.primary.type} answers ${client.primary.fail}, ` +
       `fallback ${client.fallback.type}`);
 
-    const connected = await run(opts.binary, ['connect', opts.client, '--url', url], { env, cwd: work, timeoutMs: 20000 });
+    // Without the token the proxy refuses, before any upstream is asked.
+    const refused = await fetch(`${url}/v1/messages`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': CLIENT_KEY },
+      body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    assert.equal(refused.status, 401, 'a request without the access token is refused');
+    assert.equal(mock.requests.length, 0, 'the refused request reached no upstream');
+
+    const connected = await run(opts.binary, ['connect', opts.client, '--url', url, '--config', configFile], { env, cwd: work, timeoutMs: 20000 });
     report(`understudy connect ${opts.client}`, connected);
     assert.equal(connected.code, 0, 'understudy connect succeeded');
+    assert.ok(!(connected.stdout + connected.stderr).includes(ACCESS_TOKEN), 'connect did not print the token');
     const edited = readFileSync(settings, 'utf8');
     assert.ok(edited.includes(url), `${settings} names the proxy after connect:\n${edited}`);
+    assert.ok(edited.includes(ACCESS_TOKEN), `${settings} has the access token after connect`);
 
     const prompt = 'Read the file canary.txt in the current directory and tell me what it says.';
     const result = await run(cli, client.args(prompt, work), { env: cleanEnv(home, client.env()), cwd: work, timeoutMs: CLI_TIMEOUT_MS });
@@ -287,6 +300,7 @@ async function main() {
     assert.ok(mock.requests.indexOf(primary[0]) < mock.requests.indexOf(call), 'the primary was tried before the fallback');
     assert.ok(fallback.every((r) => r.headers.authorization === `Bearer ${UPSTREAM_KEY}`), 'the fallback got its own key');
     assert.ok(!JSON.stringify(mock.requests.map((r) => r.headers)).includes(CLIENT_KEY), 'the client\'s key went nowhere');
+    assert.ok(!JSON.stringify(mock.requests).includes(ACCESS_TOKEN), 'the access token reached no upstream');
 
     const servedByFallback = (e) => e.servedBy === `fallback/${FALLBACK_MODEL}`;
     const served = await proxy.waitForEvents('request', servedByFallback, fallback.length);

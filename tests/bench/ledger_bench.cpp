@@ -47,7 +47,7 @@ double enqueueNs(Telemetry& telemetry, int count) {
 
 int main(int argc, char* argv[]) {
     QCoreApplication app(argc, argv);
-    constexpr int kRecords = 50000;
+    const int kRecords = argc > 1 ? QByteArray(argv[1]).toInt() : 50000;  // e.g. 1000 for a run under callgrind
     QTemporaryDir dir;
 
     Telemetry bare;

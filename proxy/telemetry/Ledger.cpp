@@ -219,6 +219,42 @@ void RequestsByHour::add(const QString& target, int hour, qint64 requests) {
     counts[i][hour] += requests;
 }
 
+RequestsByHour RequestsByHour::busiestFirst() const {
+    QList<qsizetype> order(targets.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [this](qsizetype a, qsizetype b) {
+        const qint64 ta = targetTotal(targets[a]), tb = targetTotal(targets[b]);
+        return ta != tb ? ta > tb : targets[a] < targets[b];
+    });
+    RequestsByHour sorted{firstHourMs, {}, {}};
+    for (qsizetype i : order) {
+        sorted.targets.append(targets[i]);
+        sorted.counts.append(counts[i]);
+    }
+    return sorted;
+}
+
+SnapshotPeriods SnapshotPeriods::at(qint64 nowMs) {
+    const QDate today = QDateTime::fromMSecsSinceEpoch(nowMs).date();
+    return {localMidnightMs(today), localMidnightMs(QDate(today.year(), today.month(), 1)), nowMs - kDayMs,
+            nowMs - kHourMs, localHourStartMs(nowMs) - (RequestsByHour::kHours - 1) * kHourMs};
+}
+
+RequestFacts RequestFacts::of(const UsageRecord& record) {
+    RequestFacts facts;
+    const bool served = isServed(record.outcome) && !record.provider.isEmpty();
+    facts.failedOver = (served && record.fallbackDepth > 0) || record.outcome == QLatin1String("all_failed");
+    facts.primaryServed = served && record.fallbackDepth == 0;
+    if (!record.provider.isEmpty())
+        facts.target = record.provider + QLatin1Char('/') + record.model;
+    for (const QString& reason : record.failureReasons) {
+        const FailedAttempt a = classify(reason);
+        if (!a.target.isEmpty() && (a.kind == FailedAttempt::Kind::Failed || a.kind == FailedAttempt::Kind::Retried))
+            facts.failedTargets.append(a.target);
+    }
+    return facts;
+}
+
 std::optional<UsageGrouping> usageGroupingFromName(const QString& name) {
     for (UsageGrouping g : {UsageGrouping::Provider, UsageGrouping::Model, UsageGrouping::Client, UsageGrouping::Day}) {
         if (usageGroupingName(g) == name)
@@ -406,8 +442,6 @@ QString Ledger::insert(const QList<LedgerRow>& rows) {
     const auto text = [](const QString& s) { return s.isNull() ? QStringLiteral("") : s; };
     for (const LedgerRow& row : rows) {
         const UsageRecord& r = row.record;
-        if (m_pastDays && r.timeMs < m_pastDays->todayStartMs)
-            m_pastDays.reset();  // a request that began before midnight: the past days' sums change
         const auto price = [&](double Price::*field) { return row.price ? QVariant((*row.price).*field) : null; };
         const QVariantList values{
             r.timeMs, text(r.client), text(r.sessionId), text(r.chain), text(r.requestedModel), text(r.provider),
@@ -430,7 +464,6 @@ QString Ledger::insert(const QList<LedgerRow>& rows) {
 }
 
 QString Ledger::deleteBefore(qint64 timeMs) {
-    m_pastDays.reset();
     QSqlQuery q(QSqlDatabase::database(m_connection, false));
     q.prepare(QStringLiteral("DELETE FROM requests WHERE time_ms < ?"));
     q.addBindValue(timeMs);
@@ -498,84 +531,69 @@ QList<UsageRow> Ledger::summary(qint64 sinceMs, UsageGrouping grouping, qint64 u
     return rows;
 }
 
-QList<UsageRow> Ledger::monthSummary(qint64 monthStartMs, qint64 todayStartMs, const QList<UsageRow>& today) const {
-    if (!m_pastDays || m_pastDays->monthStartMs != monthStartMs || m_pastDays->todayStartMs != todayStartMs)
-        m_pastDays = PastDays{monthStartMs, todayStartMs, summary(monthStartMs, UsageGrouping::Provider, todayStartMs)};
-    QList<UsageRow> month = m_pastDays->rows;
-    for (const UsageRow& t : today) {
-        const auto same = std::find_if(month.begin(), month.end(), [&](const UsageRow& m) { return m.key == t.key; });
-        if (same == month.end()) {
-            month.append(t);
-            continue;
+void Ledger::forEachRecord(qint64 sinceMs, const std::function<void(const UsageRecord&)>& see) const {
+    QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT time_ms, client, session_id, chain, requested_model, provider, model, fallback_depth,"
+                             " failure_reasons, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,"
+                             " estimated, first_token_ms, total_ms, status, outcome"
+                             " FROM requests WHERE time_ms >= ? ORDER BY time_ms, id"));
+    q.addBindValue(sinceMs);
+    if (!q.exec())
+        return;
+    while (q.next()) {
+        UsageRecord r;
+        r.timeMs = q.value(0).toLongLong();
+        r.client = q.value(1).toString();
+        r.sessionId = q.value(2).toString();
+        r.chain = q.value(3).toString();
+        r.requestedModel = q.value(4).toString();
+        r.provider = q.value(5).toString();
+        r.model = q.value(6).toString();
+        r.fallbackDepth = q.value(7).toInt();
+        const QString reasons = q.value(8).toString();
+        if (reasons != QLatin1String("[]")) {  // most requests: nothing failed, nothing to parse
+            for (const QJsonValue& reason : QJsonDocument::fromJson(reasons.toUtf8()).array())
+                r.failureReasons.append(reason.toString());
         }
-        same->requests += t.requests;
-        same->fallbackRequests += t.fallbackRequests;
-        same->failovers += t.failovers;
-        same->inputTokens += t.inputTokens;
-        same->outputTokens += t.outputTokens;
-        same->cacheReadTokens += t.cacheReadTokens;
-        same->cacheWriteTokens += t.cacheWriteTokens;
-        same->cost += t.cost;
-        same->unpricedRequests += t.unpricedRequests;
+        r.tokens = {q.value(9).toLongLong(), q.value(10).toLongLong(), q.value(11).toLongLong(), q.value(12).toLongLong()};
+        r.estimated = q.value(13).toInt() != 0;
+        r.firstTokenMs = q.value(14).isNull() ? -1 : q.value(14).toLongLong();
+        r.totalMs = q.value(15).toLongLong();
+        r.status = q.value(16).toInt();
+        r.outcome = q.value(17).toString();
+        see(r);
     }
-    // The order summary() gives: cost, then requests, descending; then the name.
-    std::sort(month.begin(), month.end(), [](const UsageRow& a, const UsageRow& b) {
-        if (a.cost != b.cost)
-            return a.cost > b.cost;
-        if (a.requests != b.requests)
-            return a.requests > b.requests;
-        return a.key < b.key;
-    });
-    return month;
 }
 
 UsageSnapshot Ledger::snapshot(qint64 nowMs) const {
     UsageSnapshot s;
     s.takenMs = nowMs;
-    const QDate today = QDateTime::fromMSecsSinceEpoch(nowMs).date();
-    s.today = summary(localMidnightMs(today), UsageGrouping::Provider);
-    s.month = monthSummary(localMidnightMs(QDate(today.year(), today.month(), 1)), localMidnightMs(today), s.today);
+    const SnapshotPeriods periods = SnapshotPeriods::at(nowMs);
+    s.today = summary(periods.todayStartMs, UsageGrouping::Provider);
+    s.month = summary(periods.monthStartMs, UsageGrouping::Provider);
 
-    QSqlQuery q(QSqlDatabase::database(m_connection, false));
-    q.setForwardOnly(true);
-    q.prepare(QStringLiteral("SELECT time_ms, chain, fallback_depth, outcome, provider, model, failure_reasons"
-                             " FROM requests WHERE time_ms >= ? ORDER BY time_ms, id"));
-    q.addBindValue(nowMs - kDayMs);
-    if (!q.exec())
-        return s;
     FallbackSpells spells;
     QMap<QString, TargetErrorRate> targets;
-    while (q.next()) {
-        const qint64 time = q.value(0).toLongLong();
-        const int depth = q.value(2).toInt();
-        const QString outcome = q.value(3).toString();
-        const QString provider = q.value(4).toString();
-        const bool served = isServed(outcome) && !provider.isEmpty();
-        const bool failedOver = (served && depth > 0) || outcome == QLatin1String("all_failed");
-        if (failedOver) {
+    forEachRecord(periods.last24hStartMs, [&](const UsageRecord& r) {
+        const RequestFacts facts = RequestFacts::of(r);
+        if (facts.failedOver) {
             ++s.failoverRequests;
-            if (time >= nowMs - kHourMs)
+            if (r.timeMs >= periods.lastHourStartMs)
                 ++s.failoverRequestsLastHour;
         }
-        spells.see(q.value(1).toString(), time, served && depth == 0, failedOver);
-        if (!provider.isEmpty()) {
-            const QString target = provider + QLatin1Char('/') + q.value(5).toString();
-            targets[target].target = target;
-            targets[target].attempts += 1;
+        spells.see(r.chain, r.timeMs, facts.primaryServed, facts.failedOver);
+        if (!facts.target.isEmpty()) {
+            targets[facts.target].target = facts.target;
+            targets[facts.target].attempts += 1;
         }
-        if (q.value(6).toString() == QLatin1String("[]"))
-            continue;  // nothing failed: skip parsing the reasons
-        const QJsonArray reasons = QJsonDocument::fromJson(q.value(6).toString().toUtf8()).array();
-        for (const QJsonValue& reason : reasons) {
-            const FailedAttempt a = classify(reason.toString());
-            if (a.target.isEmpty() || (a.kind != FailedAttempt::Kind::Failed && a.kind != FailedAttempt::Kind::Retried))
-                continue;
-            TargetErrorRate& t = targets[a.target];
-            t.target = a.target;
+        for (const QString& failed : facts.failedTargets) {
+            TargetErrorRate& t = targets[failed];
+            t.target = failed;
             t.attempts += 1;
             t.failures += 1;
         }
-    }
+    });
     spells.closeAt(nowMs);
     s.timeOnFallbackMs = spells.totalMs;
     s.recoveries = spells.ended.size();
@@ -593,7 +611,7 @@ UsageSnapshot Ledger::snapshot(qint64 nowMs) const {
 
 RequestsByHour Ledger::requestsByHour(qint64 nowMs) const {
     RequestsByHour chart;
-    chart.firstHourMs = localHourStartMs(nowMs) - (RequestsByHour::kHours - 1) * kHourMs;
+    chart.firstHourMs = SnapshotPeriods::at(nowMs).chartStartMs;
     QSqlQuery q(QSqlDatabase::database(m_connection, false));
     q.setForwardOnly(true);
     q.prepare(QStringLiteral("SELECT (time_ms - ?) / %1, provider, model, COUNT(*) FROM requests"
@@ -607,19 +625,7 @@ RequestsByHour Ledger::requestsByHour(qint64 nowMs) const {
         chart.add(provider.isEmpty() ? RequestsByHour::noAnswer() : provider + u'/' + q.value(2).toString(),
                   q.value(0).toInt(), q.value(3).toLongLong());
     }
-    // Busiest first: the legend reads in that order and folding keeps the busiest apart.
-    QList<qsizetype> order(chart.targets.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&chart](qsizetype a, qsizetype b) {
-        const qint64 ta = chart.targetTotal(chart.targets[a]), tb = chart.targetTotal(chart.targets[b]);
-        return ta != tb ? ta > tb : chart.targets[a] < chart.targets[b];
-    });
-    RequestsByHour sorted{chart.firstHourMs, {}, {}};
-    for (qsizetype i : order) {
-        sorted.targets.append(chart.targets[i]);
-        sorted.counts.append(chart.counts[i]);
-    }
-    return sorted;
+    return chart.busiestFirst();
 }
 
 LedgerWriter::LedgerWriter(LedgerOptions options, QObject* parent)
@@ -681,6 +687,8 @@ void LedgerWriter::flush() {
         Q_EMIT failed(error);
         return;
     }
+    for (const LedgerRow& row : batch)
+        m_totals.add(row);
     m_changedSinceSnapshot = true;
     Q_EMIT committed(static_cast<int>(batch.size()));
 }
@@ -695,6 +703,7 @@ void LedgerWriter::cleanUp() {
         error = m_ledger->compact();
     if (!error.isEmpty())
         Q_EMIT failed(error);
+    m_totals.forget();
     m_changedSinceSnapshot = true;
 }
 
@@ -706,7 +715,7 @@ void LedgerWriter::publishSnapshot() {
         return;
     m_changedSinceSnapshot = false;
     m_lastSnapshotMs = now;
-    Q_EMIT snapshotReady(m_ledger->snapshot(now));
+    Q_EMIT snapshotReady(m_totals.snapshot(*m_ledger, now));
 }
 
 LedgerThread::LedgerThread(LedgerOptions options, QObject* parent)

@@ -144,6 +144,53 @@ struct FallbackSpells {
     }
 };
 
+// Named placeholders: Qt 6.4 formats a name with QString::arg for every positional value it binds, which was
+// half the cost of a row; a named one is a hash lookup.
+const QStringList& insertPlaceholders() {
+    static const QStringList names{
+        ":time_ms", ":client", ":session_id", ":chain", ":requested_model", ":provider", ":model", ":fallback_depth",
+        ":failovers", ":failure_reasons", ":input_tokens", ":output_tokens", ":cache_read_tokens",
+        ":cache_write_tokens", ":estimated", ":first_token_ms", ":total_ms", ":status", ":outcome", ":price_input",
+        ":price_output", ":price_cache_read", ":price_cache_write", ":cost"};
+    return names;
+}
+
+QString insertStatement() {
+    QStringList columns = insertPlaceholders();
+    for (QString& column : columns)
+        column.remove(0, 1);
+    return QStringLiteral("INSERT INTO requests (%1) VALUES (%2)")
+        .arg(columns.join(QLatin1String(", ")), insertPlaceholders().join(QLatin1String(", ")));
+}
+
+// In the order of insertPlaceholders().
+void bindRow(QSqlQuery& q, const LedgerRow& row) {
+    const UsageRecord& r = row.record;
+    const QStringList& names = insertPlaceholders();
+    qsizetype column = 0;
+    const auto bind = [&](const QVariant& value) { q.bindValue(names.at(column++), value); };
+    // A null QString binds as SQL NULL; the text columns hold '' for "none" instead.
+    const auto text = [](const QString& s) { return s.isNull() ? QStringLiteral("") : s; };
+    bind(r.timeMs);
+    for (const QString* field : {&r.client, &r.sessionId, &r.chain, &r.requestedModel, &r.provider, &r.model})
+        bind(text(*field));
+    bind(r.fallbackDepth);
+    bind(row.failovers);
+    bind(r.failureReasons.isEmpty() ? QStringLiteral("[]")  // most requests: no JSON to write
+                                    : QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(r.failureReasons))
+                                                            .toJson(QJsonDocument::Compact)));
+    for (qint64 tokens : {r.tokens.input, r.tokens.output, r.tokens.cacheRead, r.tokens.cacheWrite})
+        bind(tokens);
+    bind(r.estimated ? 1 : 0);
+    bind(r.firstTokenMs >= 0 ? QVariant(r.firstTokenMs) : QVariant());
+    bind(r.totalMs);
+    bind(r.status);
+    bind(text(r.outcome));
+    for (double Price::*field : {&Price::input, &Price::output, &Price::cacheRead, &Price::cacheWrite})
+        bind(row.price ? QVariant((*row.price).*field) : QVariant());
+    bind(row.cost ? QVariant(*row.cost) : QVariant());
+}
+
 }  // namespace
 
 LedgerRow priceRecord(const UsageRecord& record, const Pricing& pricing) {
@@ -380,6 +427,7 @@ Ledger::Ledger(const QString& path, Mode mode) : m_connection(nextConnectionName
 }
 
 Ledger::~Ledger() {
+    m_insert.reset();  // a statement must not outlive its connection
     QSqlDatabase::database(m_connection, false).close();
     QSqlDatabase::removeDatabase(m_connection);
 }
@@ -419,43 +467,21 @@ QString Ledger::migrate() {
 
 QString Ledger::insert(const QList<LedgerRow>& rows) {
     QSqlDatabase db = QSqlDatabase::database(m_connection, false);
+    if (!m_insert) {
+        // Prepared once: parsing the statement cost more than a row, and a quiet proxy writes one row a batch.
+        m_insert.emplace(db);
+        if (!m_insert->prepare(insertStatement())) {
+            const QString error = sqlError(QStringLiteral("preparing to write rows"), m_insert->lastError());
+            m_insert.reset();
+            return error;
+        }
+    }
     if (!db.transaction())
         return sqlError(QStringLiteral("starting a write"), db.lastError());
-    // Named placeholders: Qt 6.4 formats a name with QString::arg for every positional value it binds, which was
-    // half the cost of a row; a named one is a hash lookup.
-    static const QStringList columns{
-        "time_ms", "client", "session_id", "chain", "requested_model", "provider", "model", "fallback_depth",
-        "failovers", "failure_reasons", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
-        "estimated", "first_token_ms", "total_ms", "status", "outcome", "price_input", "price_output",
-        "price_cache_read", "price_cache_write", "cost"};
-    static const QStringList placeholders = [] {
-        QStringList names;
-        for (const QString& column : columns)
-            names.append(QLatin1Char(':') + column);
-        return names;
-    }();
-    QSqlQuery q(db);
-    q.prepare(QStringLiteral("INSERT INTO requests (%1) VALUES (%2)")
-                  .arg(columns.join(QLatin1String(", ")), placeholders.join(QLatin1String(", "))));
-    const QVariant null;
-    // A null QString binds as SQL NULL; the text columns hold '' for "none" instead.
-    const auto text = [](const QString& s) { return s.isNull() ? QStringLiteral("") : s; };
     for (const LedgerRow& row : rows) {
-        const UsageRecord& r = row.record;
-        const auto price = [&](double Price::*field) { return row.price ? QVariant((*row.price).*field) : null; };
-        const QVariantList values{
-            r.timeMs, text(r.client), text(r.sessionId), text(r.chain), text(r.requestedModel), text(r.provider),
-            text(r.model), r.fallbackDepth,
-            row.failovers,
-            QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(r.failureReasons)).toJson(QJsonDocument::Compact)),
-            r.tokens.input, r.tokens.output, r.tokens.cacheRead, r.tokens.cacheWrite, r.estimated ? 1 : 0,
-            r.firstTokenMs >= 0 ? QVariant(r.firstTokenMs) : null, r.totalMs, r.status, text(r.outcome),
-            price(&Price::input), price(&Price::output), price(&Price::cacheRead), price(&Price::cacheWrite),
-            row.cost ? QVariant(*row.cost) : null};
-        for (qsizetype i = 0; i < values.size(); ++i)
-            q.bindValue(placeholders.at(i), values.at(i));
-        if (!q.exec()) {
-            const QString error = sqlError(QStringLiteral("writing %1 row(s)").arg(rows.size()), q.lastError());
+        bindRow(*m_insert, row);
+        if (!m_insert->exec()) {
+            const QString error = sqlError(QStringLiteral("writing %1 row(s)").arg(rows.size()), m_insert->lastError());
             db.rollback();
             return error;
         }

@@ -7,6 +7,7 @@
 #include <QJsonObject>
 #include <QList>
 #include <QObject>
+#include <QSqlQuery>
 #include <QThread>
 #include <QTimer>
 
@@ -167,6 +168,7 @@ private:
 
     QString m_connection;
     QString m_openError;
+    std::optional<QSqlQuery> m_insert;  // prepared at the first insert, reused by every batch
 };
 
 // Owns the Ledger on the ledger thread: queues records, writes them in one transaction per batch, keeps

@@ -12,6 +12,6 @@ set(UNDERSTUDY_PROXY_SOURCES
   routing/Continuation.cpp routing/Exchange.cpp routing/FailoverPolicy.cpp routing/Health.cpp routing/Route.cpp
   routing/ModelTraits.cpp routing/SpendGuard.cpp
   telemetry/Telemetry.cpp
-  telemetry/Ledger.cpp telemetry/Pricing.cpp
+  telemetry/Ledger.cpp telemetry/Pricing.cpp telemetry/UsageTotals.cpp
   config/Catalog.cpp
   providers/ProviderProbe.cpp)

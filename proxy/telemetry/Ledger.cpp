@@ -144,6 +144,53 @@ struct FallbackSpells {
     }
 };
 
+// Named placeholders: Qt 6.4 formats a name with QString::arg for every positional value it binds, which was
+// half the cost of a row; a named one is a hash lookup.
+const QStringList& insertPlaceholders() {
+    static const QStringList names{
+        ":time_ms", ":client", ":session_id", ":chain", ":requested_model", ":provider", ":model", ":fallback_depth",
+        ":failovers", ":failure_reasons", ":input_tokens", ":output_tokens", ":cache_read_tokens",
+        ":cache_write_tokens", ":estimated", ":first_token_ms", ":total_ms", ":status", ":outcome", ":price_input",
+        ":price_output", ":price_cache_read", ":price_cache_write", ":cost"};
+    return names;
+}
+
+QString insertStatement() {
+    QStringList columns = insertPlaceholders();
+    for (QString& column : columns)
+        column.remove(0, 1);
+    return QStringLiteral("INSERT INTO requests (%1) VALUES (%2)")
+        .arg(columns.join(QLatin1String(", ")), insertPlaceholders().join(QLatin1String(", ")));
+}
+
+// In the order of insertPlaceholders().
+void bindRow(QSqlQuery& q, const LedgerRow& row) {
+    const UsageRecord& r = row.record;
+    const QStringList& names = insertPlaceholders();
+    qsizetype column = 0;
+    const auto bind = [&](const QVariant& value) { q.bindValue(names.at(column++), value); };
+    // A null QString binds as SQL NULL; the text columns hold '' for "none" instead.
+    const auto text = [](const QString& s) { return s.isNull() ? QStringLiteral("") : s; };
+    bind(r.timeMs);
+    for (const QString* field : {&r.client, &r.sessionId, &r.chain, &r.requestedModel, &r.provider, &r.model})
+        bind(text(*field));
+    bind(r.fallbackDepth);
+    bind(row.failovers);
+    bind(r.failureReasons.isEmpty() ? QStringLiteral("[]")  // most requests: no JSON to write
+                                    : QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(r.failureReasons))
+                                                            .toJson(QJsonDocument::Compact)));
+    for (qint64 tokens : {r.tokens.input, r.tokens.output, r.tokens.cacheRead, r.tokens.cacheWrite})
+        bind(tokens);
+    bind(r.estimated ? 1 : 0);
+    bind(r.firstTokenMs >= 0 ? QVariant(r.firstTokenMs) : QVariant());
+    bind(r.totalMs);
+    bind(r.status);
+    bind(text(r.outcome));
+    for (double Price::*field : {&Price::input, &Price::output, &Price::cacheRead, &Price::cacheWrite})
+        bind(row.price ? QVariant((*row.price).*field) : QVariant());
+    bind(row.cost ? QVariant(*row.cost) : QVariant());
+}
+
 }  // namespace
 
 LedgerRow priceRecord(const UsageRecord& record, const Pricing& pricing) {
@@ -217,6 +264,42 @@ void RequestsByHour::add(const QString& target, int hour, qint64 requests) {
         i = targets.size() - 1;
     }
     counts[i][hour] += requests;
+}
+
+RequestsByHour RequestsByHour::busiestFirst() const {
+    QList<qsizetype> order(targets.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [this](qsizetype a, qsizetype b) {
+        const qint64 ta = targetTotal(targets[a]), tb = targetTotal(targets[b]);
+        return ta != tb ? ta > tb : targets[a] < targets[b];
+    });
+    RequestsByHour sorted{firstHourMs, {}, {}};
+    for (qsizetype i : order) {
+        sorted.targets.append(targets[i]);
+        sorted.counts.append(counts[i]);
+    }
+    return sorted;
+}
+
+SnapshotPeriods SnapshotPeriods::at(qint64 nowMs) {
+    const QDate today = QDateTime::fromMSecsSinceEpoch(nowMs).date();
+    return {localMidnightMs(today), localMidnightMs(QDate(today.year(), today.month(), 1)), nowMs - kDayMs,
+            nowMs - kHourMs, localHourStartMs(nowMs) - (RequestsByHour::kHours - 1) * kHourMs};
+}
+
+RequestFacts RequestFacts::of(const UsageRecord& record) {
+    RequestFacts facts;
+    const bool served = isServed(record.outcome) && !record.provider.isEmpty();
+    facts.failedOver = (served && record.fallbackDepth > 0) || record.outcome == QLatin1String("all_failed");
+    facts.primaryServed = served && record.fallbackDepth == 0;
+    if (!record.provider.isEmpty())
+        facts.target = record.provider + QLatin1Char('/') + record.model;
+    for (const QString& reason : record.failureReasons) {
+        const FailedAttempt a = classify(reason);
+        if (!a.target.isEmpty() && (a.kind == FailedAttempt::Kind::Failed || a.kind == FailedAttempt::Kind::Retried))
+            facts.failedTargets.append(a.target);
+    }
+    return facts;
 }
 
 std::optional<UsageGrouping> usageGroupingFromName(const QString& name) {
@@ -344,6 +427,7 @@ Ledger::Ledger(const QString& path, Mode mode) : m_connection(nextConnectionName
 }
 
 Ledger::~Ledger() {
+    m_insert.reset();  // a statement must not outlive its connection
     QSqlDatabase::database(m_connection, false).close();
     QSqlDatabase::removeDatabase(m_connection);
 }
@@ -383,45 +467,21 @@ QString Ledger::migrate() {
 
 QString Ledger::insert(const QList<LedgerRow>& rows) {
     QSqlDatabase db = QSqlDatabase::database(m_connection, false);
+    if (!m_insert) {
+        // Prepared once: parsing the statement cost more than a row, and a quiet proxy writes one row a batch.
+        m_insert.emplace(db);
+        if (!m_insert->prepare(insertStatement())) {
+            const QString error = sqlError(QStringLiteral("preparing to write rows"), m_insert->lastError());
+            m_insert.reset();
+            return error;
+        }
+    }
     if (!db.transaction())
         return sqlError(QStringLiteral("starting a write"), db.lastError());
-    // Named placeholders: Qt 6.4 formats a name with QString::arg for every positional value it binds, which was
-    // half the cost of a row; a named one is a hash lookup.
-    static const QStringList columns{
-        "time_ms", "client", "session_id", "chain", "requested_model", "provider", "model", "fallback_depth",
-        "failovers", "failure_reasons", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
-        "estimated", "first_token_ms", "total_ms", "status", "outcome", "price_input", "price_output",
-        "price_cache_read", "price_cache_write", "cost"};
-    static const QStringList placeholders = [] {
-        QStringList names;
-        for (const QString& column : columns)
-            names.append(QLatin1Char(':') + column);
-        return names;
-    }();
-    QSqlQuery q(db);
-    q.prepare(QStringLiteral("INSERT INTO requests (%1) VALUES (%2)")
-                  .arg(columns.join(QLatin1String(", ")), placeholders.join(QLatin1String(", "))));
-    const QVariant null;
-    // A null QString binds as SQL NULL; the text columns hold '' for "none" instead.
-    const auto text = [](const QString& s) { return s.isNull() ? QStringLiteral("") : s; };
     for (const LedgerRow& row : rows) {
-        const UsageRecord& r = row.record;
-        if (m_pastDays && r.timeMs < m_pastDays->todayStartMs)
-            m_pastDays.reset();  // a request that began before midnight: the past days' sums change
-        const auto price = [&](double Price::*field) { return row.price ? QVariant((*row.price).*field) : null; };
-        const QVariantList values{
-            r.timeMs, text(r.client), text(r.sessionId), text(r.chain), text(r.requestedModel), text(r.provider),
-            text(r.model), r.fallbackDepth,
-            row.failovers,
-            QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(r.failureReasons)).toJson(QJsonDocument::Compact)),
-            r.tokens.input, r.tokens.output, r.tokens.cacheRead, r.tokens.cacheWrite, r.estimated ? 1 : 0,
-            r.firstTokenMs >= 0 ? QVariant(r.firstTokenMs) : null, r.totalMs, r.status, text(r.outcome),
-            price(&Price::input), price(&Price::output), price(&Price::cacheRead), price(&Price::cacheWrite),
-            row.cost ? QVariant(*row.cost) : null};
-        for (qsizetype i = 0; i < values.size(); ++i)
-            q.bindValue(placeholders.at(i), values.at(i));
-        if (!q.exec()) {
-            const QString error = sqlError(QStringLiteral("writing %1 row(s)").arg(rows.size()), q.lastError());
+        bindRow(*m_insert, row);
+        if (!m_insert->exec()) {
+            const QString error = sqlError(QStringLiteral("writing %1 row(s)").arg(rows.size()), m_insert->lastError());
             db.rollback();
             return error;
         }
@@ -430,7 +490,6 @@ QString Ledger::insert(const QList<LedgerRow>& rows) {
 }
 
 QString Ledger::deleteBefore(qint64 timeMs) {
-    m_pastDays.reset();
     QSqlQuery q(QSqlDatabase::database(m_connection, false));
     q.prepare(QStringLiteral("DELETE FROM requests WHERE time_ms < ?"));
     q.addBindValue(timeMs);
@@ -498,84 +557,69 @@ QList<UsageRow> Ledger::summary(qint64 sinceMs, UsageGrouping grouping, qint64 u
     return rows;
 }
 
-QList<UsageRow> Ledger::monthSummary(qint64 monthStartMs, qint64 todayStartMs, const QList<UsageRow>& today) const {
-    if (!m_pastDays || m_pastDays->monthStartMs != monthStartMs || m_pastDays->todayStartMs != todayStartMs)
-        m_pastDays = PastDays{monthStartMs, todayStartMs, summary(monthStartMs, UsageGrouping::Provider, todayStartMs)};
-    QList<UsageRow> month = m_pastDays->rows;
-    for (const UsageRow& t : today) {
-        const auto same = std::find_if(month.begin(), month.end(), [&](const UsageRow& m) { return m.key == t.key; });
-        if (same == month.end()) {
-            month.append(t);
-            continue;
+void Ledger::forEachRecord(qint64 sinceMs, const std::function<void(const UsageRecord&)>& see) const {
+    QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT time_ms, client, session_id, chain, requested_model, provider, model, fallback_depth,"
+                             " failure_reasons, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,"
+                             " estimated, first_token_ms, total_ms, status, outcome"
+                             " FROM requests WHERE time_ms >= ? ORDER BY time_ms, id"));
+    q.addBindValue(sinceMs);
+    if (!q.exec())
+        return;
+    while (q.next()) {
+        UsageRecord r;
+        r.timeMs = q.value(0).toLongLong();
+        r.client = q.value(1).toString();
+        r.sessionId = q.value(2).toString();
+        r.chain = q.value(3).toString();
+        r.requestedModel = q.value(4).toString();
+        r.provider = q.value(5).toString();
+        r.model = q.value(6).toString();
+        r.fallbackDepth = q.value(7).toInt();
+        const QString reasons = q.value(8).toString();
+        if (reasons != QLatin1String("[]")) {  // most requests: nothing failed, nothing to parse
+            for (const QJsonValue& reason : QJsonDocument::fromJson(reasons.toUtf8()).array())
+                r.failureReasons.append(reason.toString());
         }
-        same->requests += t.requests;
-        same->fallbackRequests += t.fallbackRequests;
-        same->failovers += t.failovers;
-        same->inputTokens += t.inputTokens;
-        same->outputTokens += t.outputTokens;
-        same->cacheReadTokens += t.cacheReadTokens;
-        same->cacheWriteTokens += t.cacheWriteTokens;
-        same->cost += t.cost;
-        same->unpricedRequests += t.unpricedRequests;
+        r.tokens = {q.value(9).toLongLong(), q.value(10).toLongLong(), q.value(11).toLongLong(), q.value(12).toLongLong()};
+        r.estimated = q.value(13).toInt() != 0;
+        r.firstTokenMs = q.value(14).isNull() ? -1 : q.value(14).toLongLong();
+        r.totalMs = q.value(15).toLongLong();
+        r.status = q.value(16).toInt();
+        r.outcome = q.value(17).toString();
+        see(r);
     }
-    // The order summary() gives: cost, then requests, descending; then the name.
-    std::sort(month.begin(), month.end(), [](const UsageRow& a, const UsageRow& b) {
-        if (a.cost != b.cost)
-            return a.cost > b.cost;
-        if (a.requests != b.requests)
-            return a.requests > b.requests;
-        return a.key < b.key;
-    });
-    return month;
 }
 
 UsageSnapshot Ledger::snapshot(qint64 nowMs) const {
     UsageSnapshot s;
     s.takenMs = nowMs;
-    const QDate today = QDateTime::fromMSecsSinceEpoch(nowMs).date();
-    s.today = summary(localMidnightMs(today), UsageGrouping::Provider);
-    s.month = monthSummary(localMidnightMs(QDate(today.year(), today.month(), 1)), localMidnightMs(today), s.today);
+    const SnapshotPeriods periods = SnapshotPeriods::at(nowMs);
+    s.today = summary(periods.todayStartMs, UsageGrouping::Provider);
+    s.month = summary(periods.monthStartMs, UsageGrouping::Provider);
 
-    QSqlQuery q(QSqlDatabase::database(m_connection, false));
-    q.setForwardOnly(true);
-    q.prepare(QStringLiteral("SELECT time_ms, chain, fallback_depth, outcome, provider, model, failure_reasons"
-                             " FROM requests WHERE time_ms >= ? ORDER BY time_ms, id"));
-    q.addBindValue(nowMs - kDayMs);
-    if (!q.exec())
-        return s;
     FallbackSpells spells;
     QMap<QString, TargetErrorRate> targets;
-    while (q.next()) {
-        const qint64 time = q.value(0).toLongLong();
-        const int depth = q.value(2).toInt();
-        const QString outcome = q.value(3).toString();
-        const QString provider = q.value(4).toString();
-        const bool served = isServed(outcome) && !provider.isEmpty();
-        const bool failedOver = (served && depth > 0) || outcome == QLatin1String("all_failed");
-        if (failedOver) {
+    forEachRecord(periods.last24hStartMs, [&](const UsageRecord& r) {
+        const RequestFacts facts = RequestFacts::of(r);
+        if (facts.failedOver) {
             ++s.failoverRequests;
-            if (time >= nowMs - kHourMs)
+            if (r.timeMs >= periods.lastHourStartMs)
                 ++s.failoverRequestsLastHour;
         }
-        spells.see(q.value(1).toString(), time, served && depth == 0, failedOver);
-        if (!provider.isEmpty()) {
-            const QString target = provider + QLatin1Char('/') + q.value(5).toString();
-            targets[target].target = target;
-            targets[target].attempts += 1;
+        spells.see(r.chain, r.timeMs, facts.primaryServed, facts.failedOver);
+        if (!facts.target.isEmpty()) {
+            targets[facts.target].target = facts.target;
+            targets[facts.target].attempts += 1;
         }
-        if (q.value(6).toString() == QLatin1String("[]"))
-            continue;  // nothing failed: skip parsing the reasons
-        const QJsonArray reasons = QJsonDocument::fromJson(q.value(6).toString().toUtf8()).array();
-        for (const QJsonValue& reason : reasons) {
-            const FailedAttempt a = classify(reason.toString());
-            if (a.target.isEmpty() || (a.kind != FailedAttempt::Kind::Failed && a.kind != FailedAttempt::Kind::Retried))
-                continue;
-            TargetErrorRate& t = targets[a.target];
-            t.target = a.target;
+        for (const QString& failed : facts.failedTargets) {
+            TargetErrorRate& t = targets[failed];
+            t.target = failed;
             t.attempts += 1;
             t.failures += 1;
         }
-    }
+    });
     spells.closeAt(nowMs);
     s.timeOnFallbackMs = spells.totalMs;
     s.recoveries = spells.ended.size();
@@ -593,7 +637,7 @@ UsageSnapshot Ledger::snapshot(qint64 nowMs) const {
 
 RequestsByHour Ledger::requestsByHour(qint64 nowMs) const {
     RequestsByHour chart;
-    chart.firstHourMs = localHourStartMs(nowMs) - (RequestsByHour::kHours - 1) * kHourMs;
+    chart.firstHourMs = SnapshotPeriods::at(nowMs).chartStartMs;
     QSqlQuery q(QSqlDatabase::database(m_connection, false));
     q.setForwardOnly(true);
     q.prepare(QStringLiteral("SELECT (time_ms - ?) / %1, provider, model, COUNT(*) FROM requests"
@@ -607,19 +651,7 @@ RequestsByHour Ledger::requestsByHour(qint64 nowMs) const {
         chart.add(provider.isEmpty() ? RequestsByHour::noAnswer() : provider + u'/' + q.value(2).toString(),
                   q.value(0).toInt(), q.value(3).toLongLong());
     }
-    // Busiest first: the legend reads in that order and folding keeps the busiest apart.
-    QList<qsizetype> order(chart.targets.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&chart](qsizetype a, qsizetype b) {
-        const qint64 ta = chart.targetTotal(chart.targets[a]), tb = chart.targetTotal(chart.targets[b]);
-        return ta != tb ? ta > tb : chart.targets[a] < chart.targets[b];
-    });
-    RequestsByHour sorted{chart.firstHourMs, {}, {}};
-    for (qsizetype i : order) {
-        sorted.targets.append(chart.targets[i]);
-        sorted.counts.append(chart.counts[i]);
-    }
-    return sorted;
+    return chart.busiestFirst();
 }
 
 LedgerWriter::LedgerWriter(LedgerOptions options, QObject* parent)
@@ -681,6 +713,8 @@ void LedgerWriter::flush() {
         Q_EMIT failed(error);
         return;
     }
+    for (const LedgerRow& row : batch)
+        m_totals.add(row);
     m_changedSinceSnapshot = true;
     Q_EMIT committed(static_cast<int>(batch.size()));
 }
@@ -695,6 +729,7 @@ void LedgerWriter::cleanUp() {
         error = m_ledger->compact();
     if (!error.isEmpty())
         Q_EMIT failed(error);
+    m_totals.forget();
     m_changedSinceSnapshot = true;
 }
 
@@ -706,7 +741,7 @@ void LedgerWriter::publishSnapshot() {
         return;
     m_changedSinceSnapshot = false;
     m_lastSnapshotMs = now;
-    Q_EMIT snapshotReady(m_ledger->snapshot(now));
+    Q_EMIT snapshotReady(m_totals.snapshot(*m_ledger, now));
 }
 
 LedgerThread::LedgerThread(LedgerOptions options, QObject* parent)

@@ -2,13 +2,16 @@
 
 #include "telemetry/Pricing.h"
 #include "telemetry/Telemetry.h"
+#include "telemetry/UsageTotals.h"
 
 #include <QJsonObject>
 #include <QList>
 #include <QObject>
+#include <QSqlQuery>
 #include <QThread>
 #include <QTimer>
 
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -72,6 +75,8 @@ struct RequestsByHour {
     qint64 hourStartMs(int hour) const { return firstHourMs + hour * 60LL * 60 * 1000; }
     // The `maxTargets - 1` busiest targets and the rest summed as `other`, so that a chart stays legible.
     RequestsByHour foldedTo(int maxTargets, const QString& other) const;
+    // The same counts, busiest target first (then by name): the legend reads in that order.
+    RequestsByHour busiestFirst() const;
     void add(const QString& target, int hour, qint64 requests);
 
     bool operator==(const RequestsByHour&) const = default;
@@ -81,6 +86,28 @@ struct TargetErrorRate {
     QString target;  // provider/model
     qint64 attempts = 0;
     qint64 failures = 0;
+};
+
+// Where the periods of a snapshot taken at nowMs begin (local time for the day, month and chart hours).
+struct SnapshotPeriods {
+    qint64 todayStartMs = 0;
+    qint64 monthStartMs = 0;
+    qint64 last24hStartMs = 0;
+    qint64 lastHourStartMs = 0;
+    qint64 chartStartMs = 0;  // RequestsByHour::firstHourMs
+
+    static SnapshotPeriods at(qint64 nowMs);
+};
+
+// What one request adds to a snapshot's last-24-hours figures. Ledger::snapshot (from the database) and UsageTotals
+// (row by row) count from the same facts.
+struct RequestFacts {
+    bool failedOver = false;     // answered by a fallback, or by nobody
+    bool primaryServed = false;  // the chain's first step answered: its chain's spell on fallback ends
+    QString target;              // provider/model that answered; empty: nobody did
+    QStringList failedTargets;   // one per attempt that failed (or was retried) before
+
+    static RequestFacts of(const UsageRecord& record);
 };
 
 // What the proxy serves in /status and /metrics: computed on the ledger thread, pushed to the proxy as a
@@ -128,30 +155,24 @@ public:
     // Rows with sinceMs <= time_ms < untilMs, grouped.
     QList<UsageRow> summary(qint64 sinceMs, UsageGrouping grouping,
                             qint64 untilMs = std::numeric_limits<qint64>::max()) const;
+    // Every row with time_ms >= sinceMs, in the order they happened (then the order they were written). The
+    // records have every field but prices and cost.
+    void forEachRecord(qint64 sinceMs, const std::function<void(const UsageRecord&)>& see) const;
+    // Computed from the rows, every figure read afresh: what the writer's UsageTotals must always equal.
     UsageSnapshot snapshot(qint64 nowMs) const;
     RequestsByHour requestsByHour(qint64 nowMs) const;
 
 private:
     QString migrate();
     QString vacuumFreePages();
-    QList<UsageRow> monthSummary(qint64 monthStartMs, qint64 todayStartMs, const QList<UsageRow>& today) const;
 
     QString m_connection;
     QString m_openError;
-
-    // This month's rows before today no longer change, so a snapshot (every few seconds while requests arrive)
-    // reads only today's and adds this; otherwise its cost would grow with the month. Dropped when the day
-    // changes, a row older than today arrives late (a request that began before midnight) or rows are deleted.
-    struct PastDays {
-        qint64 monthStartMs = -1;
-        qint64 todayStartMs = -1;
-        QList<UsageRow> rows;
-    };
-    mutable std::optional<PastDays> m_pastDays;
+    std::optional<QSqlQuery> m_insert;  // prepared at the first insert, reused by every batch
 };
 
 // Owns the Ledger on the ledger thread: queues records, writes them in one transaction per batch, keeps
-// the retention and publishes snapshots.
+// the retention and publishes snapshots from the running totals of what it wrote.
 class LedgerWriter : public QObject {
     Q_OBJECT
 public:
@@ -178,6 +199,7 @@ private:
     std::unique_ptr<Ledger> m_ledger;
     Pricing m_pricing;
     QList<LedgerRow> m_pending;
+    UsageTotals m_totals;
     QTimer m_flushTimer;     // children, so they move to the ledger thread with this
     QTimer m_snapshotTimer;
     QTimer m_cleanupTimer;

@@ -2,6 +2,7 @@
 // (DESIGN.md §6). The proxy thread's share is one queued signal per request: measured here as the time
 // Telemetry::recordUsage takes with the ledger connected, against the same call with nothing connected.
 #include "telemetry/Ledger.h"
+#include "telemetry/UsageTotals.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
@@ -47,7 +48,7 @@ double enqueueNs(Telemetry& telemetry, int count) {
 
 int main(int argc, char* argv[]) {
     QCoreApplication app(argc, argv);
-    constexpr int kRecords = 50000;
+    const int kRecords = argc > 1 ? QByteArray(argv[1]).toInt() : 50000;  // e.g. 1000 for a run under callgrind
     QTemporaryDir dir;
 
     Telemetry bare;
@@ -73,8 +74,10 @@ int main(int argc, char* argv[]) {
     std::printf("ledger throughput               %.0f records/s (%lld committed in %.2f s, batches of <= 500)\n",
                 double(committed) / seconds, static_cast<long long>(committed), seconds);
 
-    // What the ledger thread spends on housekeeping with every record in the last 24 hours (the worst case):
-    // one snapshot (what /status, /metrics and the status window show), then pruning them all and vacuuming.
+    // What the ledger thread spends with every record in the last 24 hours (the worst case): a snapshot computed
+    // from the rows (Ledger::snapshot: what the writer's running totals are read from, once a day), the writer's
+    // snapshot from its running totals, rows written one per batch (a quiet proxy: one request per flush), then
+    // pruning them all and vacuuming.
     QElapsedTimer step;
     const Ledger reader(options.path, Ledger::Mode::ReadOnly);
     step.start();
@@ -83,17 +86,39 @@ int main(int argc, char* argv[]) {
     step.restart();
     const RequestsByHour chart = reader.requestsByHour(QDateTime::currentMSecsSinceEpoch());
     const double chartMs = double(step.nsecsElapsed()) / 1e6;
-    Ledger pruner(options.path, Ledger::Mode::ReadWrite);
+
+    Ledger db(options.path, Ledger::Mode::ReadWrite);
+    UsageTotals totals;
     step.restart();
-    const QString deleted = pruner.deleteBefore(QDateTime::currentMSecsSinceEpoch() + 1000);
+    totals.snapshot(db, QDateTime::currentMSecsSinceEpoch());
+    const double firstTotalsMs = double(step.nsecsElapsed()) / 1e6;
+    constexpr int kSingleRows = 100;
+    QString written;
+    step.restart();
+    for (int i = 0; i < kSingleRows && written.isEmpty(); ++i) {
+        const LedgerRow row = priceRecord(sampleRecord(i), Pricing());
+        written = db.insert({row});
+        totals.add(row);
+    }
+    const double singleRowUs = double(step.nsecsElapsed()) / 1e3 / kSingleRows;
+    step.restart();
+    const UsageSnapshot running = totals.snapshot(db, QDateTime::currentMSecsSinceEpoch());
+    const double totalsMs = double(step.nsecsElapsed()) / 1e6;
+
+    step.restart();
+    const QString deleted = db.deleteBefore(QDateTime::currentMSecsSinceEpoch() + 1000);
     const double deleteMs = double(step.nsecsElapsed()) / 1e6;
     step.restart();
-    const QString compacted = pruner.compact();
+    const QString compacted = db.compact();
     const double compactMs = double(step.nsecsElapsed()) / 1e6;
-    std::printf("snapshot, %lld rows in 24 h      %.1f ms (%lld requests today)\n", static_cast<long long>(committed),
+    std::printf("snapshot from the rows, %lld in 24 h  %.1f ms (%lld requests today)\n", static_cast<long long>(committed),
                 snapshotMs, static_cast<long long>(usageTotal(snapshot.today, {}).requests));
     std::printf("  of which the hourly chart     %.1f ms (%d series)\n", chartMs, int(chart.targets.size()));
+    std::printf("writer's snapshot, first        %.1f ms (reads the totals from the database)\n", firstTotalsMs);
+    std::printf("writer's snapshot, next         %.3f ms (%lld requests today, %d database read)\n", totalsMs,
+                static_cast<long long>(usageTotal(running.today, {}).requests), totals.databaseReads());
+    std::printf("one-row batches                 %.0f us/row%s\n", singleRowUs, qPrintable(written));
     std::printf("prune all rows                  %.1f ms%s\n", deleteMs, qPrintable(deleted));
     std::printf("incremental vacuum + checkpoint %.1f ms%s\n", compactMs, qPrintable(compacted));
-    return allCommitted && deleted.isEmpty() && compacted.isEmpty() ? 0 : 1;
+    return allCommitted && written.isEmpty() && deleted.isEmpty() && compacted.isEmpty() ? 0 : 1;
 }

@@ -6,6 +6,7 @@
 
 #include "Proxy.h"
 #include "telemetry/Ledger.h"
+#include "telemetry/UsageTotals.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -16,6 +17,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <random>
 #include <thread>
 
 using namespace understudy;
@@ -151,6 +153,95 @@ struct LedgerUnderTest {
     QStringList failures;
     std::optional<UsageSnapshot> snapshot;
 };
+
+// Varied traffic from `startMs`: two chains whose primaries go down and come back, failovers
+// retried and skipped, requests nobody answered, client errors, an unpriced model, several clients. Fixed seed:
+// the same rows every run.
+class TrafficSource {
+public:
+    explicit TrafficSource(qint64 startMs) : m_startMs(startMs), m_timeMs(startMs) {}
+
+    UsageRecord next() {
+        m_timeMs += std::uniform_int_distribution<qint64>(1, 4 * 60 * 1000)(m_random);
+        const bool codex = pick(3) == 0;
+        if (pick(40) == 0)
+            m_mainDown = !m_mainDown;
+        // Codex's primary is down for 28 hours: its spell outlasts the window.
+        const qint64 hour = 60 * 60 * 1000;
+        const bool down = codex ? m_timeMs >= m_startMs + 6 * hour && m_timeMs < m_startMs + 34 * hour : m_mainDown;
+        const QString primary = codex ? QStringLiteral("openai/gpt-5") : QStringLiteral("anthropic/claude-sonnet-5");
+        UsageRecord r = next(down, primary);
+        r.chain = codex ? QStringLiteral("codex-first") : QStringLiteral("main");
+        r.client = codex ? QStringLiteral("codex") : (pick(2) ? QStringLiteral("claude-code") : QString());
+        r.tokens = {pick(5000), pick(2000), pick(3) ? 0 : pick(90000), pick(4) ? 0 : pick(8000)};
+        return r;
+    }
+    qint64 timeMs() const { return m_timeMs; }
+    void skipTo(qint64 timeMs) { m_timeMs = timeMs; }
+
+private:
+    qint64 pick(qint64 below) { return std::uniform_int_distribution<qint64>(0, below - 1)(m_random); }
+    UsageRecord next(bool down, const QString& primary) {
+        const QString failed = primary + QStringLiteral(": 529 overloaded");
+        switch (down ? pick(6) : 6 + pick(10)) {
+        case 0: return allFailed(m_timeMs, {failed, QStringLiteral("zai/glm-5: connection refused")});
+        case 1: return served(m_timeMs, QStringLiteral("moonshot"), QStringLiteral("kimi-k2-thinking"), 2,
+                              {failed, QStringLiteral("zai/glm-5: 503 unavailable, retried after 200 ms"),
+                               QStringLiteral("zai/glm-5: 503 unavailable")});
+        case 2: return served(m_timeMs, QStringLiteral("local"), QStringLiteral("my-own-model"), 2,
+                              {failed, QStringLiteral("zai/glm-5: skipped: cooling until 10:00:00 after 429")});
+        case 6: {
+            UsageRecord r = served(m_timeMs, QStringLiteral("anthropic"), QStringLiteral("claude-sonnet-5"));
+            r.status = 400;
+            r.outcome = QStringLiteral("client_error");
+            return r;
+        }
+        case 7: return served(m_timeMs, QStringLiteral("local"), QStringLiteral("my-own-model"));
+        default: break;
+        }
+        if (down)
+            return served(m_timeMs, QStringLiteral("zai"), QStringLiteral("glm-5"), 1, {failed});
+        const qsizetype slash = primary.indexOf(u'/');
+        return served(m_timeMs, primary.left(slash), primary.mid(slash + 1));
+    }
+
+    std::mt19937 m_random{20261202};
+    qint64 m_startMs;
+    qint64 m_timeMs;
+    bool m_mainDown = false;
+};
+
+// Field by field, with what the snapshot was taken after in the message.
+void compareSnapshots(const UsageSnapshot& running, const UsageSnapshot& database, const QString& when) {
+    const auto same = [&when](bool equal, const char* field) { QVERIFY2(equal, qPrintable(when + QStringLiteral(": ") + field)); };
+    same(running.takenMs == database.takenMs, "takenMs");
+    for (const auto& [name, a, b] : {std::tuple{"today", &running.today, &database.today},
+                                     std::tuple{"month", &running.month, &database.month}}) {
+        same(a->size() == b->size(), name);
+        for (qsizetype i = 0; i < qMin(a->size(), b->size()); ++i) {
+            const UsageRow &x = a->at(i), &y = b->at(i);
+            same(x.key == y.key, "key, in order");
+            same(x.requests == y.requests && x.fallbackRequests == y.fallbackRequests && x.failovers == y.failovers,
+                 "requests, fallbackRequests, failovers");
+            same(x.inputTokens == y.inputTokens && x.outputTokens == y.outputTokens
+                     && x.cacheReadTokens == y.cacheReadTokens && x.cacheWriteTokens == y.cacheWriteTokens, "tokens");
+            same(qAbs(x.cost - y.cost) <= 1e-9 * qMax(1.0, y.cost), "cost");  // summed in another order
+            same(x.unpricedRequests == y.unpricedRequests, "unpricedRequests");
+        }
+    }
+    same(running.failoverRequests == database.failoverRequests, "failoverRequests");
+    same(running.failoverRequestsLastHour == database.failoverRequestsLastHour, "failoverRequestsLastHour");
+    same(running.timeOnFallbackMs == database.timeOnFallbackMs, "timeOnFallbackMs");
+    same(running.recoveries == database.recoveries, "recoveries");
+    same(running.lastRecoveryMs == database.lastRecoveryMs, "lastRecoveryMs");
+    same(running.meanRecoveryMs == database.meanRecoveryMs, "meanRecoveryMs");
+    same(running.targets.size() == database.targets.size(), "targets");
+    for (qsizetype i = 0; i < qMin(running.targets.size(), database.targets.size()); ++i) {
+        const TargetErrorRate &x = running.targets[i], &y = database.targets[i];
+        same(x.target == y.target && x.attempts == y.attempts && x.failures == y.failures, "target error rates");
+    }
+    same(running.requestsByHour == database.requestsByHour, "requestsByHour");
+}
 
 }  // namespace
 
@@ -461,26 +552,82 @@ private Q_SLOTS:
         QCOMPARE(db.summary(t - 1000, UsageGrouping::Provider).size(), 1);  // --since
     }
 
-    // The month's figures reuse the sums of the past days; they must still equal a full query after a late row (a
-    // request that began before midnight) and after a prune.
-    void snapshot_monthEqualsAFullQuery_afterLateRowsAndPrunes() {
+    // The writer's running totals against Ledger::snapshot computed from the rows, snapshot after snapshot, while
+    // the last 24 hours slide over spells, failovers and the chart's hours, across midnight, a row that arrives
+    // late and a prune. They are read from the database only when they must be.
+    void runningTotals_equalTheDatabase_snapshotAfterSnapshot() {
         Ledger db(freshPath(), Ledger::Mode::ReadWrite);
         QVERIFY2(db.openError().isEmpty(), qPrintable(db.openError()));
+        const qint64 start = QDateTime(QDate(2026, 6, 29), QTime(20, 50)).toMSecsSinceEpoch();
+        TrafficSource traffic(start);
+        UsageTotals totals;
+        int expectedReads = 0;
+        QDate lastDay;
+        const auto snapshotAt = [&](qint64 nowMs, const QString& when) {
+            const QDate day = QDateTime::fromMSecsSinceEpoch(nowMs).date();
+            expectedReads += day != lastDay ? 1 : 0;
+            lastDay = day;
+            compareSnapshots(totals.snapshot(db, nowMs), db.snapshot(nowMs), when);
+        };
+        const auto write = [&](const UsageRecord& r) {
+            const LedgerRow row = priceRecord(r, Pricing());
+            QCOMPARE(db.insert({row}), QString());
+            totals.add(row);
+        };
+        for (int i = 0; i < 400; ++i)  // before the first snapshot: read from the database
+            write(traffic.next());
+        int snapshots = 0;
+        while (traffic.timeMs() < start + 60LL * 60 * 60 * 1000) {
+            const int batch = 1 + int(traffic.timeMs() % 7);
+            for (int i = 0; i < batch; ++i)
+                write(traffic.next());
+            // Now and then a snapshot long after the last row: spells still open, hours with nothing.
+            const bool quiet = snapshots % 40 == 0;
+            const qint64 nowMs = traffic.timeMs() + (quiet ? 2 * 60 * 60 * 1000 + 17 : 1000);
+            snapshotAt(nowMs, QStringLiteral("snapshot %1").arg(++snapshots));
+            if (QTest::currentTestFailed())
+                return;
+            if (quiet)
+                traffic.skipTo(nowMs);
+        }
+
+        write(served(traffic.timeMs() - 10 * 60 * 1000, QStringLiteral("zai"), QStringLiteral("glm-5")));  // late
+        ++expectedReads;
+        snapshotAt(traffic.timeMs() + 1000, QStringLiteral("after a late row"));
+        QCOMPARE(db.deleteBefore(traffic.timeMs() - 30 * 60 * 60 * 1000), QString());
+        totals.forget();  // as the writer does after a prune
+        ++expectedReads;
+        snapshotAt(traffic.timeMs() + 2000, QStringLiteral("after a prune"));
+        write(traffic.next());
+        snapshotAt(traffic.timeMs() + 3000, QStringLiteral("after a row after the prune"));
+        QVERIFY2(snapshots > 200, qPrintable(QString::number(snapshots)));
+        QCOMPARE(totals.databaseReads(), expectedReads);
+    }
+
+    // Last month's rows are not this month's; rows from days ago count in the month, not today; a prune takes rows
+    // out of the month.
+    void runningTotals_monthEqualsAFullQuery_afterLateRowsAndPrunes() {
+        Ledger db(freshPath(), Ledger::Mode::ReadWrite);
+        QVERIFY2(db.openError().isEmpty(), qPrintable(db.openError()));
+        UsageTotals totals;
         const auto at = [](int day, int hour) { return QDateTime(QDate(2026, 6, day), QTime(hour, 0)).toMSecsSinceEpoch(); };
         const qint64 nowMs = at(15, 12);
         const qint64 monthStart = at(1, 0);
         const auto add = [&](qint64 t, const char* provider) {
-            QCOMPARE(db.insert({priceRecord(served(t, QString::fromLatin1(provider), QStringLiteral("glm-5")), Pricing())}),
-                     QString());
+            const LedgerRow row = priceRecord(served(t, QString::fromLatin1(provider), QStringLiteral("glm-5")), Pricing());
+            QCOMPARE(db.insert({row}), QString());
+            totals.add(row);
         };
         const auto sameAsFullQuery = [&](const char* when) {
-            const QList<UsageRow> month = db.snapshot(nowMs).month;
-            const QList<UsageRow> full = db.summary(monthStart, UsageGrouping::Provider);
-            QVERIFY2(month.size() == full.size(), when);
-            for (qsizetype i = 0; i < full.size(); ++i) {
-                QVERIFY2(month[i].key == full[i].key && month[i].requests == full[i].requests
-                             && month[i].inputTokens == full[i].inputTokens && qFuzzyCompare(month[i].cost, full[i].cost),
-                         when);
+            const UsageSnapshot s = totals.snapshot(db, nowMs);
+            for (const auto& [running, full] : {std::pair{s.month, db.summary(monthStart, UsageGrouping::Provider)},
+                                                std::pair{s.today, db.summary(at(15, 0), UsageGrouping::Provider)}}) {
+                QVERIFY2(running.size() == full.size(), when);
+                for (qsizetype i = 0; i < full.size(); ++i) {
+                    QVERIFY2(running[i].key == full[i].key && running[i].requests == full[i].requests
+                                 && running[i].inputTokens == full[i].inputTokens
+                                 && qFuzzyCompare(running[i].cost, full[i].cost), when);
+                }
             }
         };
         add(at(15, 9), "a");
@@ -488,18 +635,24 @@ private Q_SLOTS:
         add(at(10, 9), "b");
         add(monthStart - kDayMs, "a");  // last month: not in this month's figures
         sameAsFullQuery("first snapshot");
-        QCOMPARE(db.snapshot(nowMs).month.size(), 2);
+        QCOMPARE(totals.snapshot(db, nowMs).month.size(), 2);
+        add(at(12, 9), "b");  // three days old, recorded now (a clock put right): the month's, not today's
+        sameAsFullQuery("after a row from days ago");
+        QCOMPARE(totals.snapshot(db, nowMs).today.size(), 1);
+        QCOMPARE(totals.databaseReads(), 1);
 
         add(at(14, 23) + 59 * 60 * 1000, "b");  // began yesterday, recorded now
         sameAsFullQuery("after a late row");
-        QCOMPARE(db.snapshot(nowMs).month.at(0).key == "b" ? db.snapshot(nowMs).month.at(0).requests
-                                                            : db.snapshot(nowMs).month.at(1).requests, 2);
+        const UsageSnapshot late = totals.snapshot(db, nowMs);
+        QCOMPARE(late.month.at(0).key == "b" ? late.month.at(0).requests : late.month.at(1).requests, 3);
+        QCOMPARE(late.today.size(), 1);
 
         QCOMPARE(db.deleteBefore(at(11, 0)), QString());
+        totals.forget();
         sameAsFullQuery("after a prune");
         add(at(15, 11), "c");
         sameAsFullQuery("after a new row today");
-        QCOMPARE(db.snapshot(nowMs).month.size(), 3);
+        QCOMPARE(totals.snapshot(db, nowMs).month.size(), 3);
     }
 
     void snapshot_failoverRateTimeOnFallbackRecoveryAndErrorRates() {

@@ -41,15 +41,22 @@ def post_keep_alive(port, path, body, count):
     return statuses
 
 
+def thread_name(text, path):
+    if "LedgerWriter::flush" in text:
+        return "ledger thread"
+    if "Exchange::" in text:
+        return "proxy thread"
+    return "other thread (" + os.path.basename(path) + ")"
+
+
 def thread_totals(work):
-    """Instructions collected per callgrind thread file (pid.thread-N)."""
+    """Instructions collected per callgrind thread file (pid-N); "summary:" stays 0 in a dump made on request."""
     totals = {}
-    for path in sorted(glob.glob(os.path.join(work, "callgrind.out.*"))):
-        with open(path) as f:
+    for path in sorted(glob.glob(os.path.join(work, "callgrind.out.*-*"))):
+        with open(path, errors="replace") as f:
             text = f.read()
         match = re.search(r"^totals:\s+(\d+)", text, re.M)
-        name = re.search(r"-(\d+)$", path)
-        totals[f"thread {name.group(1) if name else path}"] = int(match.group(1)) if match else 0
+        totals[thread_name(text, path)] = int(match.group(1)) if match else 0
     return totals
 
 
@@ -96,7 +103,7 @@ def main():
     print(f"{args.requests} requests, body {args.body} ({len(payload)} B), chain {args.chain}, statuses {statuses}")
     for thread, total in thread_totals(work).items():
         if total:
-            print(f"  {thread}: {total / args.requests:,.0f} instructions per request")
+            print(f"  {thread:32} {total / args.requests:>10,.0f} instructions per request")
     print(f"callgrind files: {work}")
 
 

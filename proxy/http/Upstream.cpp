@@ -14,10 +14,9 @@ namespace {
 constexpr qint64 kReadBufferBytes = 64 * 1024;
 constexpr qsizetype kInlineBodyBytes = 16 * 1024;  // a body this small is copied into the head's buffer
 
-QString poolKey(const QUrl& url) {
-    const bool tls = url.scheme() == QLatin1String("https");
-    return url.scheme() + QLatin1Char('|') + url.host() + QLatin1Char('|')
-         + QString::number(url.port(tls ? 443 : 80));
+// Idle connections are shared by scheme and authority: the Host header already names the authority.
+QByteArray poolKey(const QUrl& url, const QByteArray& host) {
+    return (url.scheme() == QLatin1String("https") ? QByteArray("https|") : QByteArray("http|")) + host;
 }
 
 }  // namespace
@@ -46,7 +45,8 @@ QString describe(TransportFailure failure) {
 }
 
 UpstreamCall::UpstreamCall(UpstreamPool* pool, OutboundRequest request, QObject* parent)
-    : QObject(parent), m_pool(pool), m_request(std::move(request)), m_key(poolKey(m_request.url)) {
+    : QObject(parent), m_pool(pool), m_request(std::move(request)),
+      m_host(hostHeader(m_request.url)), m_key(poolKey(m_request.url, m_host)) {
     m_parser.setRequestWasHead(m_request.method == "HEAD");
 }
 
@@ -122,7 +122,7 @@ void UpstreamCall::sendRequest() {
     const bool smallBody = m_request.body.size() <= kInlineBodyBytes;
     HeadWriter head(m_request.headers, 96 + target.size() + (smallBody ? m_request.body.size() : 0));
     head << m_request.method << ' ' << target << QByteArrayView(" HTTP/1.1\r\n");
-    head.field("Host", hostHeader(m_request.url));
+    head.field("Host", m_host);
     head.fields(m_request.headers);
     if (!m_request.body.isEmpty() || m_request.method == "POST")
         (head << QByteArrayView("Content-Length: ")).decimal(m_request.body.size()) << QByteArrayView("\r\n");
@@ -256,7 +256,7 @@ int UpstreamPool::idleConnections() const {
     return n;
 }
 
-QTcpSocket* UpstreamPool::takeIdle(const QString& key) {
+QTcpSocket* UpstreamPool::takeIdle(const QByteArray& key) {
     auto it = m_idle.find(key);
     while (it != m_idle.end() && !it->isEmpty()) {
         QTcpSocket* socket = it->takeLast();
@@ -285,7 +285,7 @@ QTcpSocket* UpstreamPool::open(const QUrl& url) {
     return socket;
 }
 
-void UpstreamPool::giveBack(const QString& key, QTcpSocket* socket) {
+void UpstreamPool::giveBack(const QByteArray& key, QTcpSocket* socket) {
     QList<QTcpSocket*>& list = m_idle[key];
     if (list.size() >= maxIdlePerHost) {
         socket->deleteLater();

@@ -66,7 +66,8 @@ private:
 
     QPointer<UpstreamPool> m_pool;
     OutboundRequest m_request;
-    QString m_key;
+    QByteArray m_host;  // the Host header
+    QByteArray m_key;   // which idle connections can carry it
     QTcpSocket* m_socket = nullptr;
     bool m_reused = false;
     bool m_sawResponseBytes = false;
@@ -93,11 +94,11 @@ public:
 
 private:
     friend class UpstreamCall;
-    QTcpSocket* takeIdle(const QString& key);
+    QTcpSocket* takeIdle(const QByteArray& key);
     QTcpSocket* open(const QUrl& url);
-    void giveBack(const QString& key, QTcpSocket* socket);
+    void giveBack(const QByteArray& key, QTcpSocket* socket);
 
-    QHash<QString, QList<QTcpSocket*>> m_idle;
+    QHash<QByteArray, QList<QTcpSocket*>> m_idle;
 };
 
 }  // namespace understudy::http

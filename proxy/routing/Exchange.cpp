@@ -69,13 +69,6 @@ QString inBandReason(const http::SseEvent& event, bool afterContent) {
 
 Exchange::Exchange(ProxyContext context, std::shared_ptr<const Config> config, Inbound inbound, http::Connection* client)
     : m_ctx(context), m_config(std::move(config)), m_in(std::move(inbound)), m_client(client) {
-    // Coarse timers may fire 5% early; a retry-after wait or a timeout must not.
-    m_timer.setSingleShot(true);
-    m_timer.setTimerType(Qt::PreciseTimer);
-    m_retryTimer.setSingleShot(true);
-    m_retryTimer.setTimerType(Qt::PreciseTimer);
-    connect(&m_timer, &QTimer::timeout, this, &Exchange::onTimeout);
-    connect(&m_retryTimer, &QTimer::timeout, this, &Exchange::startAttempt);
     connect(client, &http::Connection::clientGone, this, [this] {
         // A client may hang up as soon as it has the whole answer (Codex does, at response.completed), before the
         // upstream's body has ended: that request was served, and is logged and counted as such.
@@ -650,7 +643,7 @@ void Exchange::settle(const Verdict& v) {
             if (delay < remainingBudgetMs()) {
                 ++m_retries;
                 m_attempts.append({t.key, v.reason + QStringLiteral(", retried after %1 ms").arg(delay)});
-                m_retryTimer.start(delay);
+                m_retryTimer.start(delay, Qt::PreciseTimer, this);
                 return;
             }
         }
@@ -930,7 +923,21 @@ void Exchange::armTimer(int ms) {
     // Once a stream is committed only its idle timeout applies: a long answer may outlast the budget.
     if (m_phase != Phase::Streaming)
         ms = std::min(ms, remainingBudgetMs());
-    m_timer.start(std::max(0, ms));
+    m_timer.start(std::max(0, ms), Qt::PreciseTimer, this);
+}
+
+// Basic timers, not QTimers: two QObjects and their connections per request were a visible share of its cost.
+// Coarse timers may fire 5% early; a retry-after wait or a timeout must not, hence PreciseTimer.
+void Exchange::timerEvent(QTimerEvent* event) {
+    if (event->timerId() == m_timer.timerId()) {
+        m_timer.stop();
+        onTimeout();
+    } else if (event->timerId() == m_retryTimer.timerId()) {
+        m_retryTimer.stop();
+        startAttempt();
+    } else {
+        QObject::timerEvent(event);
+    }
 }
 
 int Exchange::firstTokenTimeoutMs() const {

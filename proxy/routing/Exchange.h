@@ -17,7 +17,8 @@
 #include <QElapsedTimer>
 #include <QPointer>
 #include <QSet>
-#include <QTimer>
+#include <QBasicTimer>
+#include <QTimerEvent>
 
 #include <memory>
 
@@ -65,6 +66,9 @@ public:
 
 Q_SIGNALS:
     void finished();
+
+protected:
+    void timerEvent(QTimerEvent* event) override;
 
 private:
     enum class Phase { Idle, Authorizing, Connecting, AwaitingHead, AwaitingContent, ReadingBody, Streaming, Done };
@@ -153,8 +157,8 @@ private:
     QByteArray m_accessToken;  // fetched for the current target, when it needs one (Vertex)
     bool m_renewedToken = false;  // a 401 already got a fresh token once for this request
     QPointer<http::UpstreamCall> m_call;
-    QTimer m_timer;
-    QTimer m_retryTimer;
+    QBasicTimer m_timer;       // the current stage's timeout: connect, first token, stream idle
+    QBasicTimer m_retryTimer;
     QDeadlineTimer m_budget;
     QElapsedTimer m_clock;
     http::ResponseHead m_head;

@@ -17,7 +17,10 @@ QByteArrayView hostWithoutPort(QByteArrayView host) {
 }  // namespace
 
 bool isLoopbackHost(QByteArrayView host) {
-    const QByteArray name = hostWithoutPort(host.trimmed()).toByteArray().toLower();
+    const QByteArrayView bare = hostWithoutPort(host.trimmed());
+    if (bare == "127.0.0.1" || bare == "localhost")  // what clients send, told without the address parser
+        return true;
+    const QByteArray name = bare.toByteArray().toLower();
     if (name == "localhost" || name.endsWith(".localhost"))
         return true;
     QHostAddress address;

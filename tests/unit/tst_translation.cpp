@@ -573,14 +573,15 @@ void TestTranslation::roundTrips() {
     QFETCH(QByteArray, body);
     TargetTraits traits;
     traits.reasoning = true;
-    const QJsonObject input = parse(body);
-    QJsonObject output;
+    const std::optional<json::Tree> input = json::Tree::parse(body);
+    QVERIFY(input);
+    QByteArray output;
     switch (Dialect(dialect)) {
-    case Dialect::AnthropicMessages: output = anthropic::encodeRequest(anthropic::decodeRequest(input), traits); break;
-    case Dialect::OpenAIChat: output = chat::encodeRequest(chat::decodeRequest(input), TargetTraits{}); break;
-    case Dialect::OpenAIResponses: output = responses::encodeRequest(responses::decodeRequest(input), TargetTraits{}); break;
+    case Dialect::AnthropicMessages: output = anthropic::encodeRequest(anthropic::decodeRequest(input->root()), traits); break;
+    case Dialect::OpenAIChat: output = chat::encodeRequest(chat::decodeRequest(input->root()), TargetTraits{}); break;
+    case Dialect::OpenAIResponses: output = responses::encodeRequest(responses::decodeRequest(input->root()), TargetTraits{}); break;
     }
-    COMPARE_JSON(output, input);
+    COMPARE_JSON(parse(output), parse(body));
 }
 
 void TestTranslation::invalidBodyIsAnError() {
@@ -1088,12 +1089,13 @@ struct Census {
     QString userText;  // without white space: dialects join text blocks differently
 };
 
-Census census(Dialect dialect, const QJsonObject& body) {
+Census census(Dialect dialect, const QJsonObject& object) {
+    const std::optional<json::Tree> body = json::Tree::parse(QJsonDocument(object).toJson(QJsonDocument::Compact));
     canonical::Request request;
     switch (dialect) {
-    case Dialect::AnthropicMessages: request = anthropic::decodeRequest(body); break;
-    case Dialect::OpenAIChat: request = chat::decodeRequest(body); break;
-    case Dialect::OpenAIResponses: request = responses::decodeRequest(body); break;
+    case Dialect::AnthropicMessages: request = anthropic::decodeRequest(body->root()); break;
+    case Dialect::OpenAIChat: request = chat::decodeRequest(body->root()); break;
+    case Dialect::OpenAIResponses: request = responses::decodeRequest(body->root()); break;
     }
     Census out;
     out.tools = int(request.tools.size());

@@ -52,11 +52,12 @@ QByteArray compactObject(const json::Value& value) {
 
 QString joinedText(const QList<canonical::Block>& blocks, const QString& separator) {
     QStringList parts;
+    parts.reserve(blocks.size());
     for (const canonical::Block& block : blocks) {
         if (block.kind == canonical::BlockKind::Text && !block.text.isEmpty())
             parts.append(block.text);
     }
-    return parts.join(separator);
+    return parts.size() == 1 ? parts.front() : parts.join(separator);  // one part: shared, not copied
 }
 
 std::optional<int> clampedMaxTokens(std::optional<int> requested, const TargetTraits& traits,

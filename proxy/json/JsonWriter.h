@@ -5,6 +5,7 @@
 #include <QJsonObject>
 #include <QJsonValue>
 #include <QString>
+#include <QStringEncoder>
 
 #include <vector>
 
@@ -58,6 +59,8 @@ private:
     void separate();  // the comma before a value that is not its container's first
 
     QByteArray m_out;
+    QByteArray m_utf8;  // a string being written, in UTF-8 before escaping (a lone surrogate becomes U+FFFD)
+    QStringEncoder m_encoder{QStringConverter::Utf8, QStringConverter::Flag::Stateless};
     std::vector<bool> m_first;  // per open container: nothing written in it yet
     bool m_afterKey = false;
 };

@@ -695,14 +695,14 @@ QByteArray encodeResponse(const Response& response) {
             content.append(*encoded);
     }
     return wire::compact({{QStringLiteral("id"), id},
-            {QStringLiteral("type"), QStringLiteral("message")},
-            {QStringLiteral("role"), QStringLiteral("assistant")},
-            {QStringLiteral("model"), response.model},
-            {QStringLiteral("content"), content},
-            {QStringLiteral("stop_reason"), stopReasonName(response.stopReason)},
-            {QStringLiteral("stop_sequence"),
-             response.stopSequence.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(response.stopSequence)},
-            {QStringLiteral("usage"), encodeUsage(response.usage)}});
+                          {QStringLiteral("type"), QStringLiteral("message")},
+                          {QStringLiteral("role"), QStringLiteral("assistant")},
+                          {QStringLiteral("model"), response.model},
+                          {QStringLiteral("content"), content},
+                          {QStringLiteral("stop_reason"), stopReasonName(response.stopReason)},
+                          {QStringLiteral("stop_sequence"),
+                           response.stopSequence.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(response.stopSequence)},
+                          {QStringLiteral("usage"), encodeUsage(response.usage)}});
 }
 
 QJsonObject encodeError(const Error& error) { return errors::anthropicBody(error); }

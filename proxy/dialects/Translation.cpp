@@ -98,6 +98,16 @@ QString parseProblem(const QByteArray& body) {
     return document.isObject() ? QString() : QStringLiteral("the body is not a JSON object");
 }
 
+// Qt's parser, which translation used before, lets raw control characters and unknown escapes through, and
+// sloppy upstreams send them: such a body is normalised through QJsonDocument once rather than refused.
+std::optional<json::Tree> parseBody(const QByteArray& body) {
+    if (std::optional<json::Tree> tree = wire::parseTree(body))
+        return tree;
+    if (const std::optional<QJsonObject> object = wire::parseObject(body))
+        return wire::parseTree(wire::compact(*object));
+    return std::nullopt;
+}
+
 // Estimate of input tokens (see estimateInputTokens): UTF-8 bytes of text per 4.
 constexpr qint64 kBytesPerToken = 4;
 // Anthropic bills an image by its pixels (about 1,600 tokens at the largest size it keeps); the data's byte
@@ -138,7 +148,7 @@ Translated translateRequest(Dialect from, Dialect to, const QByteArray& body, co
 
 Translated translateRequestWithPrefill(Dialect from, Dialect to, const QByteArray& body, const QString& model,
                                        const QList<canonical::Block>& prefill, const TargetTraits& traits) {
-    const std::optional<json::Tree> tree = wire::parseTree(body);
+    const std::optional<json::Tree> tree = parseBody(body);
     if (!tree)
         return {{}, QStringLiteral("cannot translate the request from %1: %2").arg(dialectName(from), parseProblem(body))};
     canonical::Request request = decodeRequest(from, tree->root());
@@ -153,7 +163,7 @@ Translated translateRequestWithPrefill(Dialect from, Dialect to, const QByteArra
 }
 
 Translated translateResponse(Dialect from, Dialect to, const QByteArray& body) {
-    const std::optional<json::Tree> tree = wire::parseTree(body);
+    const std::optional<json::Tree> tree = parseBody(body);
     if (!tree)
         return {{}, QStringLiteral("cannot translate the %1 response: %2").arg(dialectName(from), parseProblem(body))};
     return {encodeResponse(to, decodeResponse(from, tree->root())), {}};
@@ -190,7 +200,7 @@ std::unique_ptr<StreamTranscoder> makeStreamTranscoder(Dialect from, Dialect to)
 // and tool names, descriptions and schemas) / 4, rounded up, plus 1,600 tokens per image. English prose and
 // code run at about 4 bytes a token with Claude's tokenizer; JSON keys and syntax of the request are not counted.
 int estimateInputTokens(const QByteArray& anthropicRequestBody) {
-    const std::optional<json::Tree> tree = wire::parseTree(anthropicRequestBody);
+    const std::optional<json::Tree> tree = parseBody(anthropicRequestBody);
     if (!tree)
         return 0;
     const canonical::Request request = anthropic::decodeRequest(tree->root());

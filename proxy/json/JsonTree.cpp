@@ -3,6 +3,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -59,6 +60,21 @@ qsizetype appendEscape(QByteArray& out, const char* p, const char* end) {
         c = 0xFFFD;
     appendUtf8(out, c);
     return used;
+}
+
+// Keys are compared as decoded text only when one side is not plain ASCII; member names the decoders ask for
+// always are, so the usual comparison allocates nothing.
+bool keyEquals(QByteArrayView rawKey, bool escaped, QStringView key) {
+    const bool asciiKey = std::all_of(key.begin(), key.end(), [](QChar c) { return c.unicode() < 0x80; });
+    if (escaped || !asciiKey)
+        return unescaped(rawKey) == key;
+    if (rawKey.size() != key.size())
+        return false;  // an ASCII key's UTF-8 is as long as its UTF-16
+    for (qsizetype i = 0; i < key.size(); ++i) {
+        if (char16_t(static_cast<unsigned char>(rawKey[i])) != key[i].unicode())
+            return false;
+    }
+    return true;
 }
 
 }  // namespace
@@ -123,19 +139,6 @@ int Value::toInt(int defaultValue) const {
     if (integer < std::numeric_limits<int>::min() || integer > std::numeric_limits<int>::max())
         return defaultValue;
     return int(integer);
-}
-
-// Keys are compared as decoded text only when their bytes are not plain ASCII, which member names always are.
-static bool keyEquals(QByteArrayView rawKey, bool escaped, QStringView key) {
-    if (escaped)
-        return unescaped(rawKey) == key;
-    if (rawKey.size() != key.size())
-        return QString::fromUtf8(rawKey) == key;
-    for (qsizetype i = 0; i < key.size(); ++i) {
-        if (char16_t(static_cast<unsigned char>(rawKey[i])) != key[i].unicode())
-            return static_cast<unsigned char>(rawKey[i]) >= 0x80 && QString::fromUtf8(rawKey) == key;
-    }
-    return true;
 }
 
 Value Value::value(QStringView key) const {

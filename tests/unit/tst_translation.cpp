@@ -54,6 +54,9 @@ private Q_SLOTS:
     void fixturesTranslateEverywhere_data();
     void fixturesTranslateEverywhere();
     void megabyteClaudeCodeRequestTranslates();
+    void stringsAndToolInputsSurviveEveryDialect();
+    void toolArgumentsPassThroughAsBytes();
+    void laxJsonFromUpstreamsStillTranslates();
 };
 
 namespace {
@@ -1170,6 +1173,77 @@ void TestTranslation::megabyteClaudeCodeRequestTranslates() {
         QCOMPARE(after.calls, before.calls);
         QCOMPARE(after.results, before.results);
     }
+}
+
+// Text with every escape and non-ASCII form, and a large tool input, through each other dialect and back to
+// Anthropic: nothing is lost or altered on the way.
+void TestTranslation::stringsAndToolInputsSurviveEveryDialect() {
+    QString tricky;
+    for (char16_t c = 1; c < 0x20; ++c)
+        tricky.append(QChar(c));
+    tricky += QStringLiteral(R"( "quoted" back\slash /slash héllo €   😀 end)");
+    const QJsonObject input{{QStringLiteral("command"), tricky},
+                            {QStringLiteral("content"), QString(QStringLiteral("line \"x\"\n\té")).repeated(20000)},
+                            {QStringLiteral("nested"), QJsonObject{{QStringLiteral("n"), 1.5}, {QStringLiteral("list"), QJsonArray{1, true, QJsonValue::Null, QStringLiteral("é")}}}}};
+    const QJsonObject body{
+        {QStringLiteral("model"), QStringLiteral("claude")},
+        {QStringLiteral("max_tokens"), 1000},
+        {QStringLiteral("messages"),
+         QJsonArray{QJsonObject{{QStringLiteral("role"), QStringLiteral("user")}, {QStringLiteral("content"), tricky}},
+                    QJsonObject{{QStringLiteral("role"), QStringLiteral("assistant")},
+                                {QStringLiteral("content"),
+                                 QJsonArray{QJsonObject{{QStringLiteral("type"), QStringLiteral("tool_use")},
+                                                        {QStringLiteral("id"), QStringLiteral("toolu_1")},
+                                                        {QStringLiteral("name"), QStringLiteral("Write")},
+                                                        {QStringLiteral("input"), input}}}}},
+                    QJsonObject{{QStringLiteral("role"), QStringLiteral("user")},
+                                {QStringLiteral("content"),
+                                 QJsonArray{QJsonObject{{QStringLiteral("type"), QStringLiteral("tool_result")},
+                                                        {QStringLiteral("tool_use_id"), QStringLiteral("toolu_1")},
+                                                        {QStringLiteral("content"), tricky}}}}}}}};
+    const QByteArray bytes = QJsonDocument(body).toJson(QJsonDocument::Compact);
+    for (Dialect via : {Dialect::OpenAIChat, Dialect::OpenAIResponses}) {
+        const Translated there = translateRequest(Dialect::AnthropicMessages, via, bytes, QStringLiteral("m"));
+        QVERIFY(there.error.isEmpty());
+        const QJsonObject back = translated(via, Dialect::AnthropicMessages, there.body, {}, QStringLiteral("claude"));
+        const QJsonArray messages = back.value(u"messages").toArray();
+        QCOMPARE(messages.size(), 3);
+        QCOMPARE(messages[0].toObject().value(u"content").toArray()[0].toObject().value(u"text").toString(), tricky);
+        const QJsonObject call = messages[1].toObject().value(u"content").toArray()[0].toObject();
+        COMPARE_JSON(call.value(u"input"), input);
+        const QJsonObject result = messages[2].toObject().value(u"content").toArray()[0].toObject();
+        QCOMPARE(result.value(u"content").toString(), tricky);
+    }
+}
+
+// Tool arguments that are already JSON travel as the client wrote them, not re-serialised: the number 1.50
+// and the member order stay as they were.
+void TestTranslation::toolArgumentsPassThroughAsBytes() {
+    const QByteArray arguments = R"({"z":1.50,"a":"caf\u00e9 \"x\"","m":[]})";
+    const QJsonObject chat{
+        {QStringLiteral("model"), QStringLiteral("m")},
+        {QStringLiteral("messages"),
+         QJsonArray{QJsonObject{{QStringLiteral("role"), QStringLiteral("user")}, {QStringLiteral("content"), QStringLiteral("go")}},
+                    QJsonObject{{QStringLiteral("role"), QStringLiteral("assistant")},
+                                {QStringLiteral("tool_calls"),
+                                 QJsonArray{QJsonObject{{QStringLiteral("id"), QStringLiteral("call_1")},
+                                                        {QStringLiteral("type"), QStringLiteral("function")},
+                                                        {QStringLiteral("function"),
+                                                         QJsonObject{{QStringLiteral("name"), QStringLiteral("t")},
+                                                                     {QStringLiteral("arguments"), QString::fromUtf8(arguments)}}}}}}}}}};
+    const Translated result = translateRequest(Dialect::OpenAIChat, Dialect::AnthropicMessages,
+                                               QJsonDocument(chat).toJson(QJsonDocument::Compact), QStringLiteral("claude"));
+    QVERIFY(result.error.isEmpty());
+    QVERIFY2(result.body.contains("\"input\":" + arguments), result.body.constData());
+}
+
+// A raw line break inside a string is not JSON, but Qt reads it and some local servers send it: translation
+// accepted such answers before it stopped using Qt's parser, and still does.
+void TestTranslation::laxJsonFromUpstreamsStillTranslates() {
+    const QByteArray body = "{\"id\":\"c\",\"model\":\"local\",\"choices\":[{\"index\":0,\"finish_reason\":\"stop\","
+                            "\"message\":{\"role\":\"assistant\",\"content\":\"two\nlines\"}}]}";
+    const QJsonObject out = response(Dialect::OpenAIChat, Dialect::AnthropicMessages, body);
+    QCOMPARE(out.value(u"content").toArray()[0].toObject().value(u"text").toString(), QStringLiteral("two\nlines"));
 }
 
 QTEST_GUILESS_MAIN(TestTranslation)

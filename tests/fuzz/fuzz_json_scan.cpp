@@ -77,7 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         QSet<QByteArray> seen;
         for (const json::Member& m : scan.members) {
             FUZZ_CHECK(m.value.begin >= 0 && m.value.begin < m.value.end && m.value.end <= input.size());
-            seen.insert(m.key);
+            seen.insert(scan.keyOf(m).toByteArray());
             // Each span alone is a valid JSON value.
             const QByteArray wrapped = "[" + input.mid(m.value.begin, m.value.end - m.value.begin) + "]";
             const QJsonDocument alone = QJsonDocument::fromJson(wrapped, &qtError);

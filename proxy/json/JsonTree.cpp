@@ -34,8 +34,8 @@ void appendUtf8(QByteArray& out, char32_t c) {
     }
 }
 
-// One escape at p (just past the backslash); returns the bytes it used. A lone surrogate becomes U+FFFD, as
-// it would in any UTF-8 text.
+// One escape at p (just past the backslash); returns the bytes it used, or 0 for a lone surrogate, which UTF-8
+// cannot hold.
 qsizetype appendEscape(QByteArray& out, const char* p, const char* end) {
     switch (*p) {
     case 'b': out.append('\b'); return 1;
@@ -57,7 +57,7 @@ qsizetype appendEscape(QByteArray& out, const char* p, const char* end) {
         }
     }
     if (c >= 0xD800 && c <= 0xDFFF)
-        c = 0xFFFD;
+        return 0;
     appendUtf8(out, c);
     return used;
 }
@@ -77,6 +77,14 @@ bool keyEquals(QByteArrayView rawKey, bool escaped, QStringView key) {
     return true;
 }
 
+// Qt keeps a lone surrogate escape (\ud800) in the string; a string holding one is rare enough to let Qt read it.
+QString qtUnescaped(QByteArrayView inner) {
+    QByteArray wrapped;
+    wrapped.reserve(inner.size() + 4);
+    wrapped.append("[\"").append(inner).append("\"]");
+    return QJsonDocument::fromJson(wrapped).array().at(0).toString();
+}
+
 }  // namespace
 
 QString unescaped(QByteArrayView inner) {
@@ -91,7 +99,10 @@ QString unescaped(QByteArrayView inner) {
             break;
         }
         utf8.append(p, slash - p);
-        p = slash + 1 + appendEscape(utf8, slash + 1, end);
+        const qsizetype used = appendEscape(utf8, slash + 1, end);
+        if (used == 0)
+            return qtUnescaped(inner);
+        p = slash + 1 + used;
     }
     return QString::fromUtf8(utf8);
 }

@@ -107,16 +107,45 @@ Writer& Writer::key(const char* name) {
     return *this;
 }
 
-// Two fast passes, Qt's vectorised UTF-16 to UTF-8 conversion and then a word-at-a-time escape, beat one
-// pass character by character several times over on megabytes of prompt text.
 Writer& Writer::string(QStringView text) {
     separate();
-    m_utf8.resize(m_encoder.requiredSpace(text.size()));
-    const char* end = m_encoder.appendToBuffer(m_utf8.data(), text);
     m_out.append('"');
-    appendEscaped(m_out, m_utf8.constData(), end);
+    appendText(text);
     m_out.append('"');
     return *this;
+}
+
+// Two fast passes, Qt's vectorised UTF-16 to UTF-8 conversion and then a word-at-a-time escape, beat one
+// pass character by character several times over on megabytes of prompt text.
+void Writer::appendText(QStringView text) {
+    m_utf8.resize(m_encoder.requiredSpace(text.size()));
+    const char* end = m_encoder.appendToBuffer(m_utf8.data(), text);
+    if (!m_encoder.hasError()) {
+        appendEscaped(m_out, m_utf8.constData(), end);
+        return;
+    }
+    m_encoder.resetState();
+    appendWithLoneSurrogates(text);
+}
+
+// Qt writes a lone surrogate (not UTF-8 text, but a string JSON can carry) as a \uXXXX escape; so does this.
+void Writer::appendWithLoneSurrogates(QStringView text) {
+    qsizetype start = 0;
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        const char16_t c = text[i].unicode();
+        if (QChar::isHighSurrogate(c) && i + 1 < text.size() && QChar::isLowSurrogate(text[i + 1].unicode())) {
+            ++i;
+            continue;
+        }
+        if (!QChar::isSurrogate(c))
+            continue;
+        appendText(text.sliced(start, i - start));
+        static const char hex[] = "0123456789abcdef";
+        const char escape[] = {'\\', 'u', hex[c >> 12], hex[c >> 8 & 0xF], hex[c >> 4 & 0xF], hex[c & 0xF]};
+        m_out.append(escape, 6);
+        start = i + 1;
+    }
+    appendText(text.sliced(start));
 }
 
 Writer& Writer::string(QLatin1StringView text) { return string(QString(text)); }

@@ -57,9 +57,11 @@ private:
     Writer& write(const QJsonValue& v) { return json(v); }
 
     void separate();  // the comma before a value that is not its container's first
+    void appendText(QStringView text);  // escaped, without quotes
+    void appendWithLoneSurrogates(QStringView text);
 
     QByteArray m_out;
-    QByteArray m_utf8;  // a string being written, in UTF-8 before escaping (a lone surrogate becomes U+FFFD)
+    QByteArray m_utf8;  // a string being written, in UTF-8 before escaping
     QStringEncoder m_encoder{QStringConverter::Utf8, QStringConverter::Flag::Stateless};
     std::vector<bool> m_first;  // per open container: nothing written in it yet
     bool m_afterKey = false;

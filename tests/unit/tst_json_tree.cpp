@@ -80,6 +80,7 @@ void TestJsonTree::readsLikeQt_data() {
     QTest::newRow("nested") << QByteArray(R"({"a":[1,-2.5e3,true,false,null,{"b":"c","d":[[],{}]}],"e":{}})");
     QTest::newRow("escapes") << QByteArray(R"({"s":"q\" b\\ \/ \b\f\n\r\t \u0000 \u001f \u00e9 \u2028"})");
     QTest::newRow("surrogate pair") << QByteArray(R"({"s":"\ud83d\ude00 and \uD83D\uDE00"})");
+    QTest::newRow("lone surrogates") << QByteArray(R"({"s":"a\ud800b\udc00c\ud83d"})");
     QTest::newRow("raw utf-8") << QByteArray("{\"s\":\"h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80\",\"\xc3\xa9\":1}");
     QTest::newRow("escaped key") << QByteArray(R"({"t\u0079pe":"text","a\"b":2})");
     QTest::newRow("white space") << QByteArray(" \n{ \"a\" : [ 1 , { \"b\" : \"c\" } ] } \t");
@@ -150,6 +151,8 @@ void TestJsonTree::writerEscapesLikeQt_data() {
     QTest::newRow("controls") << controls;
     QTest::newRow("quotes and slashes") << QStringLiteral(R"(say "hi" \ / \\n)");
     QTest::newRow("non-ascii") << QStringLiteral("h\u00e9llo \u20ac \u2028 \U0001F600 \uFFFD");
+    QTest::newRow("lone surrogates") << QStringLiteral("a") + QChar(0xD800) + u'b' + QChar(0xDC00) + u'c' + QChar(0xD83D)
+                                            + QChar(0xDE00) + QChar(0xD800);
     QTest::newRow("long mixed") << QString(QStringLiteral("abcdefg\"\n\u00e9\U0001F600 ")).repeated(5000);
 }
 

@@ -94,7 +94,8 @@ struct Node {
 // A JSON document parsed into a flat list of nodes in document order (an object's members follow it as key,
 // value, key, value...). Parsing (in JsonScan.cpp, by the scanner itself) validates exactly what json::scanObject
 // validates: what QJsonDocument accepts, less raw control characters in strings and unknown escapes, which
-// Qt 6.4 lets through and RFC 8259 does not. The tree shares the document's bytes; its Values must not outlive it.
+// Qt 6.4 lets through and RFC 8259 does not. The tree shares the document's bytes; its Values point into it, so
+// they must neither outlive it nor be kept across a move of it.
 class Tree {
 public:
     static std::optional<Tree> parse(const QByteArray& document);  // nullopt unless valid JSON

@@ -5,7 +5,7 @@ set(UNDERSTUDY_PROXY_SOURCES
   dialects/OpenAIResponses.cpp dialects/Errors.cpp dialects/Stream.cpp dialects/ToolIds.cpp dialects/Wire.cpp
   dialects/UsageMeter.cpp
   http/Connection.cpp http/HeadWriter.cpp http/Linger.cpp http/Server.cpp http/Upstream.cpp
-  json/JsonScan.cpp
+  json/JsonScan.cpp json/JsonTree.cpp json/JsonWriter.cpp
   providers/Bedrock.cpp providers/EventStream.cpp providers/SigV4.cpp
   providers/GoogleAuth.cpp providers/Vertex.cpp
   security/Access.cpp security/AccessToken.cpp

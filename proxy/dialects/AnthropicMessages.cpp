@@ -3,6 +3,7 @@
 #include "dialects/Errors.h"
 #include "dialects/ToolIds.h"
 #include "dialects/Wire.h"
+#include "json/JsonWriter.h"
 
 #include <QHash>
 #include <QJsonArray>
@@ -23,11 +24,11 @@ constexpr int kMinThinkingBudget = 1024;
 // this one tells the decoder (and the same-dialect path) that no upstream can verify it.
 const QString kUnsignedSignature = QString::fromLatin1(kUnsignedThinkingSignature);
 
-std::optional<Block> decodeImage(const QJsonObject& object) {
-    const QJsonObject source = object.value(u"source").toObject();
+std::optional<Block> decodeImage(const json::Value& object) {
+    const json::Value source = object.value(u"source");
     Block block;
     block.kind = BlockKind::Image;
-    block.cacheControl = object.value(u"cache_control").toObject();
+    block.cacheControl = object.value(u"cache_control").toJsonObject();
     if (source.value(u"type").toString() == u"base64") {
         block.mediaType = source.value(u"media_type").toString();
         block.data = source.value(u"data").toString();
@@ -40,22 +41,22 @@ std::optional<Block> decodeImage(const QJsonObject& object) {
     return std::nullopt;  // file ids mean nothing to another vendor
 }
 
-std::optional<Block> decodeBlock(const QJsonObject& object);
+std::optional<Block> decodeBlock(const json::Value& object);
 
-std::vector<Block> decodeToolResultContent(const QJsonValue& content) {
+std::vector<Block> decodeToolResultContent(const json::Value& content) {
     std::vector<Block> blocks;
     if (content.isString()) {
         blocks.push_back(Block::makeText(content.toString()));
         return blocks;
     }
-    for (const QJsonValue& value : content.toArray()) {
+    for (const json::Value& value : content.toArray()) {
         if (std::optional<Block> block = decodeBlock(value.toObject()))
             blocks.push_back(*block);
     }
     return blocks;
 }
 
-Block decodeThinking(const QJsonObject& object) {
+Block decodeThinking(const json::Value& object) {
     Block block;
     block.kind = BlockKind::Thinking;
     if (object.value(u"type").toString() == u"redacted_thinking") {
@@ -73,10 +74,10 @@ Block decodeThinking(const QJsonObject& object) {
     return block;
 }
 
-std::optional<Block> decodeBlock(const QJsonObject& object) {
+std::optional<Block> decodeBlock(const json::Value& object) {
     const QString type = object.value(u"type").toString();
     Block block;
-    block.cacheControl = object.value(u"cache_control").toObject();
+    block.cacheControl = object.value(u"cache_control").toJsonObject();
     if (type == u"text") {
         block.text = object.value(u"text").toString();
         return block;
@@ -91,7 +92,7 @@ std::optional<Block> decodeBlock(const QJsonObject& object) {
         block.kind = BlockKind::ToolCall;
         block.id = object.value(u"id").toString();
         block.name = object.value(u"name").toString();
-        block.arguments = QString::fromUtf8(wire::compact(object.value(u"input").toObject()));
+        block.arguments = QString::fromUtf8(wire::compactObject(object.value(u"input")));
         return block;
     }
     if (type == u"tool_result") {
@@ -106,34 +107,34 @@ std::optional<Block> decodeBlock(const QJsonObject& object) {
     return std::nullopt;  // server tools and their results run only on Anthropic's side
 }
 
-QList<Block> decodeContent(const QJsonValue& content) {
+QList<Block> decodeContent(const json::Value& content) {
     QList<Block> blocks;
     if (content.isString()) {
         blocks.append(Block::makeText(content.toString()));
         return blocks;
     }
-    for (const QJsonValue& value : content.toArray()) {
+    for (const json::Value& value : content.toArray()) {
         if (std::optional<Block> block = decodeBlock(value.toObject()))
             blocks.append(*block);
     }
     return blocks;
 }
 
-std::optional<Tool> decodeTool(const QJsonObject& object) {
+std::optional<Tool> decodeTool(const json::Value& object) {
     const QString type = object.value(u"type").toString();
     if (!type.isEmpty() && type != u"custom")
         return std::nullopt;  // versioned server tools (web_search_..., bash_...) exist only on Anthropic
     Tool tool;
     tool.name = object.value(u"name").toString();
     tool.description = object.value(u"description").toString();
-    tool.parameters = object.value(u"input_schema").toObject();
-    tool.cacheControl = object.value(u"cache_control").toObject();
+    tool.parameters = object.value(u"input_schema").toJsonObject();
+    tool.cacheControl = object.value(u"cache_control").toJsonObject();
     if (object.contains(u"strict"))
         tool.strict = object.value(u"strict").toBool();
     return tool;
 }
 
-void decodeToolChoice(const QJsonObject& object, Request& request) {
+void decodeToolChoice(const json::Value& object, Request& request) {
     if (object.isEmpty())
         return;
     const QString type = object.value(u"type").toString();
@@ -149,9 +150,9 @@ void decodeToolChoice(const QJsonObject& object, Request& request) {
         request.parallelToolCalls = false;
 }
 
-void decodeReasoning(const QJsonObject& body, Request& request) {
-    const QJsonObject thinking = body.value(u"thinking").toObject();
-    const QJsonObject outputConfig = body.value(u"output_config").toObject();
+void decodeReasoning(const json::Value& body, Request& request) {
+    const json::Value thinking = body.value(u"thinking").toObject();
+    const json::Value outputConfig = body.value(u"output_config").toObject();
     const QString type = thinking.value(u"type").toString();
     const QString effort = outputConfig.value(u"effort").toString();
     if (type == u"enabled" || type == u"adaptive" || (!effort.isEmpty() && type != u"disabled")) {
@@ -161,151 +162,157 @@ void decodeReasoning(const QJsonObject& body, Request& request) {
             reasoning.budgetTokens = thinking.value(u"budget_tokens").toInt();
         request.reasoning = reasoning;
     }
-    const QJsonObject format = outputConfig.value(u"format").toObject();
+    const json::Value format = outputConfig.value(u"format").toObject();
     if (format.value(u"type").toString() == u"json_schema")
-        request.outputFormat = format;
+        request.outputFormat = format.toJsonObject();
 }
 
-QJsonObject encodeImage(const Block& block) {
-    QJsonObject source;
+void writeImageMembers(json::Writer& w, const Block& block) {
+    w.member("type", "image").key("source").beginObject();
     if (block.url.isEmpty())
-        source = {{QStringLiteral("type"), QStringLiteral("base64")},
-                  {QStringLiteral("media_type"), block.mediaType},
-                  {QStringLiteral("data"), block.data}};
+        w.member("type", "base64").member("media_type", block.mediaType).member("data", block.data);
     else
-        source = {{QStringLiteral("type"), QStringLiteral("url")}, {QStringLiteral("url"), block.url}};
-    return {{QStringLiteral("type"), QStringLiteral("image")}, {QStringLiteral("source"), source}};
+        w.member("type", "url").member("url", block.url);
+    w.endObject();
 }
 
-QJsonValue encodeToolResultContent(const std::vector<Block>& content) {
-    if (content.size() == 1 && content.front().kind == BlockKind::Text)
-        return content.front().text;
-    QJsonArray blocks;
+void writeImage(json::Writer& w, const Block& block) {
+    w.beginObject();
+    writeImageMembers(w, block);
+    w.endObject();
+}
+
+void writeTextBlock(json::Writer& w, const QString& text, const QJsonObject& cacheControl = {}) {
+    w.beginObject().member("type", "text").member("text", text);
+    if (!cacheControl.isEmpty())
+        w.member("cache_control", cacheControl);
+    w.endObject();
+}
+
+void writeToolResultContent(json::Writer& w, const std::vector<Block>& content) {
+    if (content.size() == 1 && content.front().kind == BlockKind::Text) {
+        w.string(content.front().text);
+        return;
+    }
+    w.beginArray();
     for (const Block& block : content) {
         if (block.kind == BlockKind::Image)
-            blocks.append(encodeImage(block));
+            writeImage(w, block);
         else if (block.kind == BlockKind::Text && !block.text.isEmpty())
-            blocks.append(QJsonObject{{QStringLiteral("type"), QStringLiteral("text")}, {QStringLiteral("text"), block.text}});
+            writeTextBlock(w, block.text);
     }
-    return blocks;
+    w.endArray();
 }
 
-std::optional<QJsonObject> encodeThinking(const Block& block) {
-    // Only Anthropic can verify an Anthropic signature; anything else would be a broken signature.
-    if (block.family != ThinkingFamily::Anthropic || block.signature.isEmpty())
-        return std::nullopt;
-    if (block.redacted)
-        return QJsonObject{{QStringLiteral("type"), QStringLiteral("redacted_thinking")},
-                           {QStringLiteral("data"), block.signature}};
-    return QJsonObject{{QStringLiteral("type"), QStringLiteral("thinking")},
-                       {QStringLiteral("thinking"), block.text},
-                       {QStringLiteral("signature"), block.signature}};
-}
-
-std::optional<QJsonObject> encodeBlock(const Block& block, toolids::AnthropicIdMapper& ids) {
-    QJsonObject out;
+// Only Anthropic can verify an Anthropic signature; anything else would be a broken signature. Anthropic
+// rejects empty text blocks.
+bool encodes(const Block& block) {
     switch (block.kind) {
-    case BlockKind::Text:
-        if (block.text.isEmpty())
-            return std::nullopt;  // Anthropic rejects empty text blocks
-        out = {{QStringLiteral("type"), QStringLiteral("text")}, {QStringLiteral("text"), block.text}};
-        break;
-    case BlockKind::Image: out = encodeImage(block); break;
+    case BlockKind::Text: return !block.text.isEmpty();
+    case BlockKind::Thinking: return block.family == ThinkingFamily::Anthropic && !block.signature.isEmpty();
+    default: return true;
+    }
+}
+
+void writeBlock(json::Writer& w, const Block& block, toolids::AnthropicIdMapper& ids) {
+    w.beginObject();
+    switch (block.kind) {
+    case BlockKind::Text: w.member("type", "text").member("text", block.text); break;
+    case BlockKind::Image: writeImageMembers(w, block); break;
     case BlockKind::ToolCall:
-        out = {{QStringLiteral("type"), QStringLiteral("tool_use")},
-               {QStringLiteral("id"), ids.call(block.id)},
-               {QStringLiteral("name"), block.name},
-               {QStringLiteral("input"), wire::argumentsObject(block)}};
+        w.member("type", "tool_use").member("id", ids.call(block.id)).member("name", block.name).key("input");
+        wire::writeArgumentsObject(w, block);
         break;
     case BlockKind::ToolResult:
-        out = {{QStringLiteral("type"), QStringLiteral("tool_result")}, {QStringLiteral("tool_use_id"), ids.result(block.id)}};
-        if (!block.content.empty())
-            out.insert(QStringLiteral("content"), encodeToolResultContent(block.content));
+        w.member("type", "tool_result").member("tool_use_id", ids.result(block.id));
+        if (!block.content.empty()) {
+            w.key("content");
+            writeToolResultContent(w, block.content);
+        }
         if (block.isError)
-            out.insert(QStringLiteral("is_error"), true);
+            w.member("is_error", true);
         break;
-    case BlockKind::Thinking: return encodeThinking(block);
+    case BlockKind::Thinking:
+        if (block.redacted)
+            w.member("type", "redacted_thinking").member("data", block.signature);
+        else
+            w.member("type", "thinking").member("thinking", block.text).member("signature", block.signature);
+        w.endObject();
+        return;
     }
     if (!block.cacheControl.isEmpty())
-        out.insert(QStringLiteral("cache_control"), block.cacheControl);
-    return out;
+        w.member("cache_control", block.cacheControl);
+    w.endObject();
 }
 
-QJsonArray encodeMessages(const QList<Message>& messages) {
+bool hasEncodedBlock(const Message& message) { return std::any_of(message.content.begin(), message.content.end(), encodes); }
+
+// Chat sends each tool result as its own message; Anthropic wants consecutive turns of one role together, so a
+// run of same-role messages becomes one message.
+void writeMessages(json::Writer& w, const QList<Message>& messages) {
     toolids::AnthropicIdMapper ids;
-    QJsonArray out;
-    QString lastRole;
+    w.beginArray();
+    std::optional<Role> open;
     for (const Message& message : messages) {
-        QJsonArray blocks;
+        if (!hasEncodedBlock(message))
+            continue;
+        if (open != message.role) {
+            if (open)
+                w.endArray().endObject();
+            w.beginObject().member("role", message.role == Role::User ? "user" : "assistant").key("content").beginArray();
+            open = message.role;
+        }
         for (const Block& block : message.content) {
-            if (std::optional<QJsonObject> encoded = encodeBlock(block, ids))
-                blocks.append(*encoded);
+            if (encodes(block))
+                writeBlock(w, block, ids);
         }
-        if (blocks.isEmpty())
-            continue;
-        const QString role = message.role == Role::User ? QStringLiteral("user") : QStringLiteral("assistant");
-        // Chat sends each tool result as its own message; Anthropic wants them together in one user turn.
-        if (role == lastRole) {
-            QJsonObject last = out.last().toObject();
-            QJsonArray merged = last.value(u"content").toArray();
-            for (const QJsonValue& block : blocks)
-                merged.append(block);
-            last.insert(QStringLiteral("content"), merged);
-            out.replace(out.size() - 1, last);
-            continue;
-        }
-        out.append(QJsonObject{{QStringLiteral("role"), role}, {QStringLiteral("content"), blocks}});
-        lastRole = role;
     }
-    return out;
+    if (open)
+        w.endArray().endObject();
+    w.endArray();
 }
 
-QJsonArray encodeSystem(const QList<Block>& system) {
-    QJsonArray blocks;
+void writeSystem(json::Writer& w, const QList<Block>& system) {
+    w.key("system").beginArray();
     for (const Block& block : system) {
-        if (block.text.isEmpty())
-            continue;
-        QJsonObject text{{QStringLiteral("type"), QStringLiteral("text")}, {QStringLiteral("text"), block.text}};
-        if (!block.cacheControl.isEmpty())
-            text.insert(QStringLiteral("cache_control"), block.cacheControl);
-        blocks.append(text);
+        if (!block.text.isEmpty())
+            writeTextBlock(w, block.text, block.cacheControl);
     }
-    return blocks;
+    w.endArray();
 }
 
-QJsonObject encodeTool(const Tool& tool) {
-    QJsonObject schema = tool.parameters;
+void writeTool(json::Writer& w, const Tool& tool) {
+    w.beginObject().member("name", tool.name).key("input_schema");
     if (tool.custom)
-        schema = {{QStringLiteral("type"), QStringLiteral("object")},
-                  {QStringLiteral("properties"),
-                   QJsonObject{{QStringLiteral("input"), QJsonObject{{QStringLiteral("type"), QStringLiteral("string")}}}}},
-                  {QStringLiteral("required"), QJsonArray{QStringLiteral("input")}}};
-    if (schema.isEmpty())
-        schema = {{QStringLiteral("type"), QStringLiteral("object")}};
-    QJsonObject out{{QStringLiteral("name"), tool.name}, {QStringLiteral("input_schema"), schema}};
+        w.raw(R"({"type":"object","properties":{"input":{"type":"string"}},"required":["input"]})");
+    else if (tool.parameters.isEmpty())
+        w.raw(R"({"type":"object"})");
+    else
+        w.json(tool.parameters);
     if (!tool.description.isEmpty())
-        out.insert(QStringLiteral("description"), tool.description);
+        w.member("description", tool.description);
     if (!tool.cacheControl.isEmpty())
-        out.insert(QStringLiteral("cache_control"), tool.cacheControl);
-    return out;
+        w.member("cache_control", tool.cacheControl);
+    w.endObject();
 }
 
-std::optional<QJsonObject> encodeToolChoice(const Request& request) {
-    QJsonObject out;
+void writeToolChoice(json::Writer& w, const Request& request) {
     const ToolChoice choice = request.toolChoice.value_or(ToolChoice{});
+    if (choice.mode == ToolChoice::Mode::None) {
+        w.key("tool_choice").raw(R"({"type":"none"})");
+        return;
+    }
+    if (request.parallelToolCalls != false && !request.toolChoice)
+        return;
+    w.key("tool_choice").beginObject();
     switch (choice.mode) {
-    case ToolChoice::Mode::Auto: out.insert(QStringLiteral("type"), QStringLiteral("auto")); break;
-    case ToolChoice::Mode::Required: out.insert(QStringLiteral("type"), QStringLiteral("any")); break;
-    case ToolChoice::Mode::None: return QJsonObject{{QStringLiteral("type"), QStringLiteral("none")}};
-    case ToolChoice::Mode::Tool:
-        out = {{QStringLiteral("type"), QStringLiteral("tool")}, {QStringLiteral("name"), choice.name}};
-        break;
+    case ToolChoice::Mode::Required: w.member("type", "any"); break;
+    case ToolChoice::Mode::Tool: w.member("type", "tool").member("name", choice.name); break;
+    default: w.member("type", "auto"); break;
     }
     if (request.parallelToolCalls == false)
-        out.insert(QStringLiteral("disable_parallel_tool_use"), true);
-    else if (!request.toolChoice)
-        return std::nullopt;
-    return out;
+        w.member("disable_parallel_tool_use", true);
+    w.endObject();
 }
 
 // With thinking on, Anthropic wants the assistant turn that called the pending tools to start with a signed
@@ -324,20 +331,16 @@ bool canThink(const Request& request) {
     return true;
 }
 
-void encodeThinkingControl(const Request& request, const TargetTraits& traits, QJsonObject& out) {
-    const int maxTokens = out.value(u"max_tokens").toInt();
+// The thinking budget to ask for, if the request thinks on this target at all.
+std::optional<int> thinkingBudget(const Request& request, const TargetTraits& traits, int maxTokens) {
     if (!request.reasoning || !traits.reasoning || !canThink(request))
-        return;
+        return std::nullopt;
     const QString effort = wire::effortOf(*request.reasoning);
     int budget = request.reasoning->budgetTokens.value_or(effort == u"low" ? 2048 : effort == u"medium" ? 8192 : 16384);
     budget = std::min(budget, maxTokens - 1);
     if (budget < kMinThinkingBudget)
-        return;
-    out.insert(QStringLiteral("thinking"),
-               QJsonObject{{QStringLiteral("type"), QStringLiteral("enabled")}, {QStringLiteral("budget_tokens"), budget}});
-    // Anthropic refuses sampling parameters other than the defaults while thinking.
-    out.remove(QStringLiteral("temperature"));
-    out.remove(QStringLiteral("top_p"));
+        return std::nullopt;
+    return budget;
 }
 
 QString stopReasonName(StopReason reason) {
@@ -370,17 +373,17 @@ StopReason stopReasonOf(const QString& name) {
 }
 
 // Stream usage is cumulative: present fields overwrite, absent ones keep their value.
-void mergeUsage(const QJsonObject& object, Usage& usage) {
-    const auto take = [&object](const char* key, qint64& field) {
-        const QJsonValue value = object.value(QLatin1String(key));
+void mergeUsage(const json::Value& object, Usage& usage) {
+    const auto take = [&object](const char16_t* key, qint64& field) {
+        const json::Value value = object.value(key);
         if (value.isDouble())
             field = value.toInteger();
     };
-    take("input_tokens", usage.inputTokens);
-    take("output_tokens", usage.outputTokens);
-    take("cache_read_input_tokens", usage.cacheReadTokens);
-    take("cache_creation_input_tokens", usage.cacheWriteTokens);
-    const QJsonValue thinking = object.value(u"output_tokens_details").toObject().value(u"thinking_tokens");
+    take(u"input_tokens", usage.inputTokens);
+    take(u"output_tokens", usage.outputTokens);
+    take(u"cache_read_input_tokens", usage.cacheReadTokens);
+    take(u"cache_creation_input_tokens", usage.cacheWriteTokens);
+    const json::Value thinking = object.value(u"output_tokens_details").toObject().value(u"thinking_tokens");
     if (thinking.isDouble())
         usage.reasoningTokens = thinking.toInteger();
 }
@@ -418,35 +421,36 @@ std::optional<QJsonObject> encodeResponseBlock(const Block& block, const QString
 class Decoder final : public StreamDecoder {
 protected:
     void decode(const http::SseEvent& event, QList<StreamEvent>& out) override {
-        const std::optional<QJsonObject> data = wire::parseObject(event.data);
-        if (!data)
+        const std::optional<json::Tree> tree = wire::parseTree(event.data);
+        if (!tree)
             return;  // malformed: dropped (the exchange logs it)
-        const QString type = event.event.isEmpty() ? data->value(u"type").toString() : QString::fromUtf8(event.event);
+        const json::Value data = tree->root();
+        const QString type = event.event.isEmpty() ? data.value(u"type").toString() : QString::fromUtf8(event.event);
         if (type == u"message_start")
-            onMessageStart(data->value(u"message").toObject(), out);
+            onMessageStart(data.value(u"message").toObject(), out);
         else if (type == u"content_block_start")
-            onBlockStart(*data, out);
+            onBlockStart(data, out);
         else if (type == u"content_block_delta")
-            onBlockDelta(*data, out);
+            onBlockDelta(data, out);
         else if (type == u"content_block_stop")
-            closeBlock(m_blocks.value(data->value(u"index").toInt(), -1), out);
+            closeBlock(m_blocks.value(data.value(u"index").toInt(), -1), out);
         else if (type == u"message_delta")
-            onMessageDelta(*data);
+            onMessageDelta(data);
         else if (type == u"message_stop")
             complete(m_finish, out);
         else if (type == u"error")
-            fail(errors::fromAnthropic(data->value(u"error").toObject()), out);
+            fail(errors::fromAnthropic(data.value(u"error").toJsonObject()), out);
     }
 
     StreamEvent pendingFinish() const override { return m_finish; }
 
 private:
-    void onMessageStart(const QJsonObject& message, QList<StreamEvent>& out) {
+    void onMessageStart(const json::Value& message, QList<StreamEvent>& out) {
         mergeUsage(message.value(u"usage").toObject(), m_finish.usage);
         start(message.value(u"id").toString(), message.value(u"model").toString(), m_finish.usage, out);
     }
 
-    void onBlockStart(const QJsonObject& data, QList<StreamEvent>& out) {
+    void onBlockStart(const json::Value& data, QList<StreamEvent>& out) {
         const std::optional<Block> block = decodeBlock(data.value(u"content_block").toObject());
         if (!block)
             return;  // server tools: their events are skipped by index
@@ -461,9 +465,9 @@ private:
             delta(index, StreamEvent::DeltaKind::Arguments, block->arguments, out);
     }
 
-    void onBlockDelta(const QJsonObject& data, QList<StreamEvent>& out) {
+    void onBlockDelta(const json::Value& data, QList<StreamEvent>& out) {
         const int index = m_blocks.value(data.value(u"index").toInt(), -1);
-        const QJsonObject d = data.value(u"delta").toObject();
+        const json::Value d = data.value(u"delta").toObject();
         const QString type = d.value(u"type").toString();
         if (type == u"text_delta")
             delta(index, StreamEvent::DeltaKind::Text, d.value(u"text").toString(), out);
@@ -475,8 +479,8 @@ private:
             delta(index, StreamEvent::DeltaKind::Arguments, d.value(u"partial_json").toString(), out);
     }
 
-    void onMessageDelta(const QJsonObject& data) {
-        const QJsonObject d = data.value(u"delta").toObject();
+    void onMessageDelta(const json::Value& data) {
+        const json::Value d = data.value(u"delta").toObject();
         if (d.value(u"stop_reason").isString())
             m_finish.stopReason = stopReasonOf(d.value(u"stop_reason").toString());
         m_finish.stopSequence = d.value(u"stop_sequence").toString();
@@ -601,23 +605,22 @@ private:
 
 }  // namespace
 
-Request decodeRequest(const QJsonObject& body) {
+Request decodeRequest(const json::Value& body) {
     Request request;
     request.model = body.value(u"model").toString();
     request.system = decodeContent(body.value(u"system"));
-    for (const QJsonValue& value : body.value(u"messages").toArray()) {
-        const QJsonObject message = value.toObject();
+    for (const json::Value& message : body.value(u"messages").toArray()) {
         const QString role = message.value(u"role").toString();
-        const QList<Block> content = decodeContent(message.value(u"content"));
+        QList<Block> content = decodeContent(message.value(u"content"));
         // Mid-conversation system messages (a beta other upstreams lack) join the system prompt.
         if (role == u"system")
-            request.system.append(content);
+            request.system.append(std::move(content));
         else
-            request.messages.append({role == u"assistant" ? Role::Assistant : Role::User, content});
+            request.messages.append({role == u"assistant" ? Role::Assistant : Role::User, std::move(content)});
     }
-    for (const QJsonValue& value : body.value(u"tools").toArray()) {
-        if (std::optional<Tool> tool = decodeTool(value.toObject()))
-            request.tools.append(*tool);
+    for (const json::Value& value : body.value(u"tools").toArray()) {
+        if (std::optional<Tool> tool = decodeTool(value))
+            request.tools.append(std::move(*tool));
     }
     decodeToolChoice(body.value(u"tool_choice").toObject(), request);
     if (body.contains(u"max_tokens"))
@@ -626,7 +629,7 @@ Request decodeRequest(const QJsonObject& body) {
         request.temperature = body.value(u"temperature").toDouble();
     if (body.value(u"top_p").isDouble())
         request.topP = body.value(u"top_p").toDouble();
-    for (const QJsonValue& stop : body.value(u"stop_sequences").toArray())
+    for (const json::Value& stop : body.value(u"stop_sequences").toArray())
         request.stop.append(stop.toString());
     request.user = body.value(u"metadata").toObject().value(u"user_id").toString();
     request.stream = body.value(u"stream").toBool();
@@ -634,41 +637,46 @@ Request decodeRequest(const QJsonObject& body) {
     return request;
 }
 
-QJsonObject encodeRequest(const Request& request, const TargetTraits& traits) {
-    QJsonObject out{{QStringLiteral("model"), request.model},
-                    {QStringLiteral("max_tokens"), *wire::clampedMaxTokens(request.maxTokens, traits, kDefaultMaxTokens)},
-                    {QStringLiteral("messages"), encodeMessages(request.messages)}};
-    const QJsonArray system = encodeSystem(request.system);
-    if (!system.isEmpty())
-        out.insert(QStringLiteral("system"), system);
+QByteArray encodeRequest(const Request& request, const TargetTraits& traits, qsizetype sizeHint) {
+    const int maxTokens = *wire::clampedMaxTokens(request.maxTokens, traits, kDefaultMaxTokens);
+    const std::optional<int> budget = thinkingBudget(request, traits, maxTokens);
+    json::Writer w(sizeHint);
+    w.beginObject().member("model", request.model).member("max_tokens", maxTokens);
+    if (std::any_of(request.system.begin(), request.system.end(), [](const Block& b) { return !b.text.isEmpty(); }))
+        writeSystem(w, request.system);
+    w.key("messages");
+    writeMessages(w, request.messages);
     if (!request.tools.isEmpty()) {
-        QJsonArray tools;
+        w.key("tools").beginArray();
         for (const Tool& tool : request.tools)
-            tools.append(encodeTool(tool));
-        out.insert(QStringLiteral("tools"), tools);
-        if (const std::optional<QJsonObject> choice = encodeToolChoice(request))
-            out.insert(QStringLiteral("tool_choice"), *choice);
+            writeTool(w, tool);
+        w.endArray();
+        writeToolChoice(w, request);
     }
-    if (request.temperature)
-        out.insert(QStringLiteral("temperature"), *request.temperature);
-    if (request.topP)
-        out.insert(QStringLiteral("top_p"), *request.topP);
-    if (!request.stop.isEmpty())
-        out.insert(QStringLiteral("stop_sequences"), QJsonArray::fromStringList(request.stop));
+    // Anthropic refuses sampling parameters other than the defaults while thinking.
+    if (request.temperature && !budget)
+        w.member("temperature", *request.temperature);
+    if (request.topP && !budget)
+        w.member("top_p", *request.topP);
+    if (!request.stop.isEmpty()) {
+        w.key("stop_sequences").beginArray();
+        for (const QString& stop : request.stop)
+            w.string(stop);
+        w.endArray();
+    }
     if (!request.user.isEmpty())
-        out.insert(QStringLiteral("metadata"), QJsonObject{{QStringLiteral("user_id"), request.user}});
+        w.key("metadata").beginObject().member("user_id", request.user).endObject();
     if (request.stream)
-        out.insert(QStringLiteral("stream"), true);
+        w.member("stream", true);
     if (request.outputFormat.value(u"type").toString() == u"json_schema")
-        out.insert(QStringLiteral("output_config"),
-                   QJsonObject{{QStringLiteral("format"),
-                                QJsonObject{{QStringLiteral("type"), QStringLiteral("json_schema")},
-                                            {QStringLiteral("schema"), request.outputFormat.value(u"schema")}}}});
-    encodeThinkingControl(request, traits, out);
-    return out;
+        w.key("output_config").beginObject().key("format").beginObject().member("type", "json_schema")
+            .member("schema", request.outputFormat.value(u"schema")).endObject().endObject();
+    if (budget)
+        w.key("thinking").beginObject().member("type", "enabled").member("budget_tokens", *budget).endObject();
+    return w.endObject().take();
 }
 
-Response decodeResponse(const QJsonObject& body) {
+Response decodeResponse(const json::Value& body) {
     Response response;
     response.id = body.value(u"id").toString();
     response.model = body.value(u"model").toString();
@@ -679,22 +687,22 @@ Response decodeResponse(const QJsonObject& body) {
     return response;
 }
 
-QJsonObject encodeResponse(const Response& response) {
+QByteArray encodeResponse(const Response& response) {
     const QString id = response.id.isEmpty() ? wire::mintedId(QStringLiteral("msg"), response.model) : response.id;
     QJsonArray content;
     for (const Block& block : response.content) {
         if (std::optional<QJsonObject> encoded = encodeResponseBlock(block, id))
             content.append(*encoded);
     }
-    return {{QStringLiteral("id"), id},
-            {QStringLiteral("type"), QStringLiteral("message")},
-            {QStringLiteral("role"), QStringLiteral("assistant")},
-            {QStringLiteral("model"), response.model},
-            {QStringLiteral("content"), content},
-            {QStringLiteral("stop_reason"), stopReasonName(response.stopReason)},
-            {QStringLiteral("stop_sequence"),
-             response.stopSequence.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(response.stopSequence)},
-            {QStringLiteral("usage"), encodeUsage(response.usage)}};
+    return wire::compact({{QStringLiteral("id"), id},
+                          {QStringLiteral("type"), QStringLiteral("message")},
+                          {QStringLiteral("role"), QStringLiteral("assistant")},
+                          {QStringLiteral("model"), response.model},
+                          {QStringLiteral("content"), content},
+                          {QStringLiteral("stop_reason"), stopReasonName(response.stopReason)},
+                          {QStringLiteral("stop_sequence"),
+                           response.stopSequence.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(response.stopSequence)},
+                          {QStringLiteral("usage"), encodeUsage(response.usage)}});
 }
 
 QJsonObject encodeError(const Error& error) { return errors::anthropicBody(error); }

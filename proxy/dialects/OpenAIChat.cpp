@@ -3,6 +3,7 @@
 #include "dialects/Errors.h"
 #include "dialects/ToolIds.h"
 #include "dialects/Wire.h"
+#include "json/JsonWriter.h"
 
 #include <QDateTime>
 #include <QHash>
@@ -17,12 +18,12 @@ using namespace canonical;
 
 constexpr int kMaxStopSequences = 4;  // OpenAI refuses more
 
-QString textOf(const QJsonValue& content) {
+QString textOf(const json::Value& content) {
     if (content.isString())
         return content.toString();
     QStringList parts;
-    for (const QJsonValue& part : content.toArray()) {
-        const QJsonObject object = part.toObject();
+    for (const json::Value& part : content.toArray()) {
+        const json::Value object = part.toObject();
         if (object.value(u"type").toString() == u"text")
             parts.append(object.value(u"text").toString());
         else if (object.value(u"type").toString() == u"refusal")
@@ -50,14 +51,14 @@ QString imageUrl(const Block& block) {
     return block.url.isEmpty() ? QStringLiteral("data:%1;base64,%2").arg(block.mediaType, block.data) : block.url;
 }
 
-QList<Block> decodeUserContent(const QJsonValue& content) {
+QList<Block> decodeUserContent(const json::Value& content) {
     QList<Block> blocks;
     if (content.isString()) {
         blocks.append(Block::makeText(content.toString()));
         return blocks;
     }
-    for (const QJsonValue& value : content.toArray()) {
-        const QJsonObject part = value.toObject();
+    for (const json::Value& value : content.toArray()) {
+        const json::Value part = value.toObject();
         const QString type = part.value(u"type").toString();
         if (type == u"text")
             blocks.append(Block::makeText(part.value(u"text").toString()));
@@ -67,29 +68,29 @@ QList<Block> decodeUserContent(const QJsonValue& content) {
     return blocks;
 }
 
-QString reasoningTextOf(const QJsonObject& message) {
+QString reasoningTextOf(const json::Value& message) {
     const QString content = message.value(u"reasoning_content").toString();
     return content.isEmpty() ? message.value(u"reasoning").toString() : content;
 }
 
-Block decodeToolCall(const QJsonObject& call) {
+Block decodeToolCall(const json::Value& call) {
     Block block;
     block.kind = BlockKind::ToolCall;
     block.id = call.value(u"id").toString();
     if (call.value(u"type").toString() == u"custom") {
-        const QJsonObject custom = call.value(u"custom").toObject();
+        const json::Value custom = call.value(u"custom").toObject();
         block.custom = true;
         block.name = custom.value(u"name").toString();
         block.arguments = custom.value(u"input").toString();
         return block;
     }
-    const QJsonObject function = call.value(u"function").toObject();
+    const json::Value function = call.value(u"function").toObject();
     block.name = function.value(u"name").toString();
     block.arguments = function.value(u"arguments").toString();
     return block;
 }
 
-QList<Block> decodeAssistant(const QJsonObject& message) {
+QList<Block> decodeAssistant(const json::Value& message) {
     QList<Block> blocks;
     const QString reasoning = reasoningTextOf(message);
     if (!reasoning.isEmpty()) {
@@ -101,12 +102,12 @@ QList<Block> decodeAssistant(const QJsonObject& message) {
     const QString text = textOf(message.value(u"content"));
     if (!text.isEmpty())
         blocks.append(Block::makeText(text));
-    for (const QJsonValue& call : message.value(u"tool_calls").toArray())
+    for (const json::Value& call : message.value(u"tool_calls").toArray())
         blocks.append(decodeToolCall(call.toObject()));
     return blocks;
 }
 
-Block decodeToolMessage(const QJsonObject& message) {
+Block decodeToolMessage(const json::Value& message) {
     Block block;
     block.kind = BlockKind::ToolResult;
     block.id = message.value(u"tool_call_id").toString();
@@ -114,35 +115,35 @@ Block decodeToolMessage(const QJsonObject& message) {
     return block;
 }
 
-std::optional<Tool> decodeTool(const QJsonObject& object) {
+std::optional<Tool> decodeTool(const json::Value& object) {
     Tool tool;
     const QString type = object.value(u"type").toString();
     if (type == u"custom") {
-        const QJsonObject custom = object.value(u"custom").toObject();
+        const json::Value custom = object.value(u"custom").toObject();
         tool.custom = true;
         tool.name = custom.value(u"name").toString();
         tool.description = custom.value(u"description").toString();
-        tool.format = custom.value(u"format").toObject();
+        tool.format = custom.value(u"format").toJsonObject();
         return tool;
     }
     if (type != u"function")
         return std::nullopt;
-    const QJsonObject function = object.value(u"function").toObject();
+    const json::Value function = object.value(u"function").toObject();
     tool.name = function.value(u"name").toString();
     tool.description = function.value(u"description").toString();
-    tool.parameters = function.value(u"parameters").toObject();
+    tool.parameters = function.value(u"parameters").toJsonObject();
     if (function.value(u"strict").isBool())
         tool.strict = function.value(u"strict").toBool();
     return tool;
 }
 
-QJsonObject decodeResponseFormat(const QJsonObject& format) {
+QJsonObject decodeResponseFormat(const json::Value& format) {
     const QString type = format.value(u"type").toString();
     if (type == u"json_object")
         return {{QStringLiteral("type"), type}};
     if (type != u"json_schema")
         return {};
-    QJsonObject out = format.value(u"json_schema").toObject();
+    QJsonObject out = format.value(u"json_schema").toJsonObject();
     out.insert(QStringLiteral("type"), type);
     return out;
 }
@@ -158,51 +159,48 @@ QJsonObject encodeResponseFormat(const QJsonObject& format) {
     return {{QStringLiteral("type"), type}, {QStringLiteral("json_schema"), schema}};
 }
 
-QJsonObject encodeToolCall(const Block& call) {
+void writeToolCall(json::Writer& w, const Block& call) {
     const QString arguments = call.custom ? wire::wrappedCustomInput(call.arguments) : call.arguments;
-    return {{QStringLiteral("id"), toolids::chatId(call.id)},
-            {QStringLiteral("type"), QStringLiteral("function")},
-            {QStringLiteral("function"),
-             QJsonObject{{QStringLiteral("name"), call.name},
-                         {QStringLiteral("arguments"), arguments.isEmpty() ? QStringLiteral("{}") : arguments}}}};
+    w.beginObject().member("id", toolids::chatId(call.id)).member("type", "function").key("function").beginObject();
+    w.member("name", call.name).member("arguments", arguments.isEmpty() ? QStringLiteral("{}") : arguments);
+    w.endObject().endObject();
 }
 
-QJsonArray userParts(const QList<Block>& blocks) {
-    QJsonArray parts;
+void writeUserParts(json::Writer& w, const QList<Block>& blocks) {
+    w.beginArray();
     for (const Block& block : blocks) {
         if (block.kind == BlockKind::Text && !block.text.isEmpty())
-            parts.append(QJsonObject{{QStringLiteral("type"), QStringLiteral("text")}, {QStringLiteral("text"), block.text}});
+            w.beginObject().member("type", "text").member("text", block.text).endObject();
         else if (block.kind == BlockKind::Image)
-            parts.append(QJsonObject{{QStringLiteral("type"), QStringLiteral("image_url")},
-                                     {QStringLiteral("image_url"), QJsonObject{{QStringLiteral("url"), imageUrl(block)}}}});
+            w.beginObject().member("type", "image_url").key("image_url").beginObject().member("url", imageUrl(block))
+                .endObject().endObject();
     }
-    return parts;
+    w.endArray();
 }
 
 // Plain string content when there is only text: the most widely accepted form among compatible servers.
-QJsonValue userContent(const QList<Block>& blocks) {
+void writeUserContent(json::Writer& w, const QList<Block>& blocks) {
     const bool textOnly = std::all_of(blocks.begin(), blocks.end(), [](const Block& b) { return b.kind == BlockKind::Text; });
     if (textOnly)
-        return wire::joinedText(blocks);
-    return userParts(blocks);
+        w.string(wire::joinedText(blocks));
+    else
+        writeUserParts(w, blocks);
 }
 
 // Tool results become `tool` messages, which must directly follow the assistant turn; Chat tool messages hold
 // text only, so images from results follow in a user message with the rest of the turn.
-void encodeUser(const Message& message, QJsonArray& out) {
+void writeUser(json::Writer& w, const Message& message) {
     QList<Block> rest;
     for (const Block& block : message.content) {
         if (block.kind != BlockKind::ToolResult) {
             rest.append(block);
             continue;
         }
-        QList<Block> content(block.content.begin(), block.content.end());
-        QString text = wire::joinedText(content);
+        QString text = wire::joinedText(QList<Block>(block.content.begin(), block.content.end()));
         if (block.isError && text.isEmpty())
             text = QStringLiteral("error");
-        out.append(QJsonObject{{QStringLiteral("role"), QStringLiteral("tool")},
-                               {QStringLiteral("tool_call_id"), toolids::chatId(block.id)},
-                               {QStringLiteral("content"), text}});
+        w.beginObject().member("role", "tool").member("tool_call_id", toolids::chatId(block.id)).member("content", text);
+        w.endObject();
         for (const Block& part : block.content) {
             if (part.kind == BlockKind::Image)
                 rest.append(part);
@@ -211,58 +209,72 @@ void encodeUser(const Message& message, QJsonArray& out) {
     const bool empty = std::none_of(rest.begin(), rest.end(), [](const Block& b) {
         return b.kind == BlockKind::Image || (b.kind == BlockKind::Text && !b.text.isEmpty());
     });
-    if (!empty)
-        out.append(QJsonObject{{QStringLiteral("role"), QStringLiteral("user")}, {QStringLiteral("content"), userContent(rest)}});
+    if (empty)
+        return;
+    w.beginObject().member("role", "user").key("content");
+    writeUserContent(w, rest);
+    w.endObject();
 }
 
-void encodeAssistant(const Message& message, const TargetTraits& traits, QJsonArray& out) {
-    QJsonArray calls;
+QString reasoningText(const QList<Block>& content) {
     QStringList reasoning;
-    for (const Block& block : message.content) {
-        if (block.kind == BlockKind::ToolCall)
-            calls.append(encodeToolCall(block));
-        else if (block.kind == BlockKind::Thinking && !block.text.isEmpty())
+    for (const Block& block : content) {
+        if (block.kind == BlockKind::Thinking && !block.text.isEmpty())
             reasoning.append(block.text);
     }
+    return reasoning.join(QStringLiteral("\n\n"));
+}
+
+bool hasToolCall(const QList<Block>& content) {
+    return std::any_of(content.begin(), content.end(), [](const Block& b) { return b.kind == BlockKind::ToolCall; });
+}
+
+// One assistant message; a response also says it refused nothing, and carries its reasoning whatever the traits.
+void writeAssistant(json::Writer& w, const Message& message, bool withReasoning, bool withRefusal) {
     const QString text = wire::joinedText(message.content);
-    if (text.isEmpty() && calls.isEmpty())
-        return;
-    QJsonObject encoded{{QStringLiteral("role"), QStringLiteral("assistant")},
-                        {QStringLiteral("content"), text.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(text)}};
-    if (!calls.isEmpty())
-        encoded.insert(QStringLiteral("tool_calls"), calls);
-    if (traits.reasoningContent && !reasoning.isEmpty())
-        encoded.insert(QStringLiteral("reasoning_content"), reasoning.join(QStringLiteral("\n\n")));
-    out.append(encoded);
-}
-
-QJsonObject encodeTool(const Tool& tool) {
-    QJsonObject parameters = tool.parameters;
-    if (tool.custom)
-        parameters = {{QStringLiteral("type"), QStringLiteral("object")},
-                      {QStringLiteral("properties"),
-                       QJsonObject{{QStringLiteral("input"), QJsonObject{{QStringLiteral("type"), QStringLiteral("string")}}}}},
-                      {QStringLiteral("required"), QJsonArray{QStringLiteral("input")}}};
-    if (parameters.isEmpty())
-        parameters = {{QStringLiteral("type"), QStringLiteral("object")}, {QStringLiteral("properties"), QJsonObject{}}};
-    QJsonObject function{{QStringLiteral("name"), tool.name}, {QStringLiteral("parameters"), parameters}};
-    if (!tool.description.isEmpty())
-        function.insert(QStringLiteral("description"), tool.description);
-    if (tool.strict && !tool.custom)
-        function.insert(QStringLiteral("strict"), *tool.strict);
-    return {{QStringLiteral("type"), QStringLiteral("function")}, {QStringLiteral("function"), function}};
-}
-
-QJsonValue encodeToolChoice(const ToolChoice& choice) {
-    switch (choice.mode) {
-    case ToolChoice::Mode::Auto: return QStringLiteral("auto");
-    case ToolChoice::Mode::Required: return QStringLiteral("required");
-    case ToolChoice::Mode::None: return QStringLiteral("none");
-    case ToolChoice::Mode::Tool:
-        return QJsonObject{{QStringLiteral("type"), QStringLiteral("function")},
-                           {QStringLiteral("function"), QJsonObject{{QStringLiteral("name"), choice.name}}}};
+    w.beginObject().member("role", "assistant").key("content");
+    text.isEmpty() ? w.null() : w.string(text);
+    if (hasToolCall(message.content)) {
+        w.key("tool_calls").beginArray();
+        for (const Block& block : message.content) {
+            if (block.kind == BlockKind::ToolCall)
+                writeToolCall(w, block);
+        }
+        w.endArray();
     }
-    return QStringLiteral("auto");
+    const QString reasoning = withReasoning ? reasoningText(message.content) : QString();
+    if (!reasoning.isEmpty())
+        w.member("reasoning_content", reasoning);
+    if (withRefusal)
+        w.member("refusal", QJsonValue(QJsonValue::Null));
+    w.endObject();
+}
+
+void writeTool(json::Writer& w, const Tool& tool) {
+    w.beginObject().member("type", "function").key("function").beginObject().member("name", tool.name).key("parameters");
+    if (tool.custom)
+        w.raw(R"({"type":"object","properties":{"input":{"type":"string"}},"required":["input"]})");
+    else if (tool.parameters.isEmpty())
+        w.raw(R"({"type":"object","properties":{}})");
+    else
+        w.json(tool.parameters);
+    if (!tool.description.isEmpty())
+        w.member("description", tool.description);
+    if (tool.strict && !tool.custom)
+        w.member("strict", *tool.strict);
+    w.endObject().endObject();
+}
+
+void writeToolChoice(json::Writer& w, const ToolChoice& choice) {
+    switch (choice.mode) {
+    case ToolChoice::Mode::Auto: w.string(QLatin1StringView("auto")); return;
+    case ToolChoice::Mode::Required: w.string(QLatin1StringView("required")); return;
+    case ToolChoice::Mode::None: w.string(QLatin1StringView("none")); return;
+    case ToolChoice::Mode::Tool:
+        w.beginObject().member("type", "function").key("function").beginObject().member("name", choice.name)
+            .endObject().endObject();
+        return;
+    }
 }
 
 StopReason stopReasonOf(const QString& name) {
@@ -286,9 +298,9 @@ QString finishReasonName(StopReason reason) {
 }
 
 // prompt_tokens includes the cache; the canonical input count does not.
-Usage decodeUsage(const QJsonObject& object) {
+Usage decodeUsage(const json::Value& object) {
     Usage usage;
-    const QJsonObject prompt = object.value(u"prompt_tokens_details").toObject();
+    const json::Value prompt = object.value(u"prompt_tokens_details").toObject();
     usage.cacheReadTokens = prompt.value(u"cached_tokens").toInteger();
     usage.cacheWriteTokens = prompt.value(u"cache_write_tokens").toInteger();
     usage.inputTokens = std::max<qint64>(0, object.value(u"prompt_tokens").toInteger() - usage.cacheReadTokens - usage.cacheWriteTokens);
@@ -316,22 +328,23 @@ protected:
             complete(pendingFinish(), out);
             return;
         }
-        const std::optional<QJsonObject> chunk = wire::parseObject(event.data);
-        if (!chunk)
+        const std::optional<json::Tree> tree = wire::parseTree(event.data);
+        if (!tree)
             return;  // malformed: dropped (the exchange logs it)
-        if (chunk->value(u"error").isObject() || event.event == "error") {
-            const QJsonObject error = chunk->value(u"error").toObject();
-            fail(errors::fromOpenAI(error.isEmpty() ? *chunk : error), out);
+        const json::Value chunk = tree->root();
+        if (chunk.value(u"error").isObject() || event.event == "error") {
+            const json::Value error = chunk.value(u"error").toObject();
+            fail(errors::fromOpenAI((error.isEmpty() ? chunk : error).toJsonObject()), out);
             return;
         }
         if (!started())
-            m_responseSeed = chunk->value(u"id").toString();
-        start(chunk->value(u"id").toString(), chunk->value(u"model").toString(), {}, out);
-        const QJsonArray choices = chunk->value(u"choices").toArray();
+            m_responseSeed = chunk.value(u"id").toString();
+        start(chunk.value(u"id").toString(), chunk.value(u"model").toString(), {}, out);
+        const json::Value choices = chunk.value(u"choices").toArray();
         if (!choices.isEmpty())
             onChoice(choices.first().toObject(), out);
-        if (chunk->value(u"usage").isObject()) {
-            m_usage = decodeUsage(chunk->value(u"usage").toObject());
+        if (chunk.value(u"usage").isObject()) {
+            m_usage = decodeUsage(chunk.value(u"usage").toObject());
             m_haveUsage = true;
         }
         // With include_usage the usage chunk follows the finish_reason chunk; some servers put both in one.
@@ -348,15 +361,15 @@ protected:
     }
 
 private:
-    void onChoice(const QJsonObject& choice, QList<StreamEvent>& out) {
-        const QJsonObject delta = choice.value(u"delta").toObject();
+    void onChoice(const json::Value& choice, QList<StreamEvent>& out) {
+        const json::Value delta = choice.value(u"delta").toObject();
         const QString reasoning = reasoningTextOf(delta);
         if (!reasoning.isEmpty())
             appendTo(BlockKind::Thinking, StreamEvent::DeltaKind::Thinking, reasoning, out);
         const QString text = delta.value(u"content").toString();
         if (!text.isEmpty())
             appendTo(BlockKind::Text, StreamEvent::DeltaKind::Text, text, out);
-        for (const QJsonValue& call : delta.value(u"tool_calls").toArray())
+        for (const json::Value& call : delta.value(u"tool_calls").toArray())
             onToolCall(call.toObject(), out);
         if (choice.value(u"finish_reason").isString()) {
             m_stopReason = stopReasonOf(choice.value(u"finish_reason").toString());
@@ -383,7 +396,7 @@ private:
     }
 
     // Fragments are merged by their `index`; the first one of a call carries its id and name.
-    void onToolCall(const QJsonObject& fragment, QList<StreamEvent>& out) {
+    void onToolCall(const json::Value& fragment, QList<StreamEvent>& out) {
         const int chatIndex = fragment.value(u"index").toInt();
         auto known = m_calls.constFind(chatIndex);
         if (known == m_calls.cend()) {
@@ -512,11 +525,11 @@ private:
 
 }  // namespace
 
-Request decodeRequest(const QJsonObject& body) {
+Request decodeRequest(const json::Value& body) {
     Request request;
     request.model = body.value(u"model").toString();
-    for (const QJsonValue& value : body.value(u"messages").toArray()) {
-        const QJsonObject message = value.toObject();
+    for (const json::Value& value : body.value(u"messages").toArray()) {
+        const json::Value message = value.toObject();
         const QString role = message.value(u"role").toString();
         if (role == u"system" || role == u"developer")
             request.system.append(Block::makeText(textOf(message.value(u"content"))));
@@ -527,7 +540,7 @@ Request decodeRequest(const QJsonObject& body) {
         else if (role == u"user")
             request.messages.append({Role::User, decodeUserContent(message.value(u"content"))});
     }
-    for (const QJsonValue& value : body.value(u"tools").toArray()) {
+    for (const json::Value& value : body.value(u"tools").toArray()) {
         if (std::optional<Tool> tool = decodeTool(value.toObject()))
             request.tools.append(*tool);
     }
@@ -535,17 +548,17 @@ Request decodeRequest(const QJsonObject& body) {
         request.toolChoice = wire::decodeOpenAIToolChoice(body.value(u"tool_choice"), wire::ToolChoiceShape::Nested);
     if (body.value(u"parallel_tool_calls").isBool())
         request.parallelToolCalls = body.value(u"parallel_tool_calls").toBool();
-    const QJsonValue maxTokens = body.contains(u"max_completion_tokens") ? body.value(u"max_completion_tokens") : body.value(u"max_tokens");
+    const json::Value maxTokens = body.contains(u"max_completion_tokens") ? body.value(u"max_completion_tokens") : body.value(u"max_tokens");
     if (maxTokens.isDouble())
         request.maxTokens = maxTokens.toInt();
     if (body.value(u"temperature").isDouble())
         request.temperature = body.value(u"temperature").toDouble();
     if (body.value(u"top_p").isDouble())
         request.topP = body.value(u"top_p").toDouble();
-    const QJsonValue stop = body.value(u"stop");
+    const json::Value stop = body.value(u"stop");
     if (stop.isString())
         request.stop.append(stop.toString());
-    for (const QJsonValue& sequence : stop.toArray())
+    for (const json::Value& sequence : stop.toArray())
         request.stop.append(sequence.toString());
     request.user = body.value(u"user").toString();
     if (request.user.isEmpty())
@@ -557,55 +570,58 @@ Request decodeRequest(const QJsonObject& body) {
     return request;
 }
 
-QJsonObject encodeRequest(const Request& request, const TargetTraits& traits) {
-    QJsonArray messages;
+QByteArray encodeRequest(const Request& request, const TargetTraits& traits, qsizetype sizeHint) {
+    json::Writer w(sizeHint);
+    w.beginObject().member("model", request.model).key("messages").beginArray();
     const QString system = wire::joinedText(request.system);
     if (!system.isEmpty())
-        messages.append(QJsonObject{{QStringLiteral("role"), QStringLiteral("system")}, {QStringLiteral("content"), system}});
+        w.beginObject().member("role", "system").member("content", system).endObject();
     for (const Message& message : request.messages) {
         if (message.role == Role::User)
-            encodeUser(message, messages);
-        else
-            encodeAssistant(message, traits, messages);
+            writeUser(w, message);
+        else if (!wire::joinedText(message.content).isEmpty() || hasToolCall(message.content))
+            writeAssistant(w, message, traits.reasoningContent, false);
     }
-    QJsonObject out{{QStringLiteral("model"), request.model}, {QStringLiteral("messages"), messages}};
+    w.endArray();
     if (!request.tools.isEmpty()) {
-        QJsonArray tools;
+        w.key("tools").beginArray();
         for (const Tool& tool : request.tools)
-            tools.append(encodeTool(tool));
-        out.insert(QStringLiteral("tools"), tools);
+            writeTool(w, tool);
+        w.endArray();
         if (request.toolChoice)
-            out.insert(QStringLiteral("tool_choice"), encodeToolChoice(*request.toolChoice));
+            writeToolChoice(w.key("tool_choice"), *request.toolChoice);
         if (request.parallelToolCalls)
-            out.insert(QStringLiteral("parallel_tool_calls"), *request.parallelToolCalls);
+            w.member("parallel_tool_calls", *request.parallelToolCalls);
     }
     // Reasoning models take only max_completion_tokens; many compatible servers know only max_tokens.
     if (const std::optional<int> maxTokens = wire::clampedMaxTokens(request.maxTokens, traits))
-        out.insert(traits.reasoning ? QStringLiteral("max_completion_tokens") : QStringLiteral("max_tokens"), *maxTokens);
+        w.member(traits.reasoning ? "max_completion_tokens" : "max_tokens", *maxTokens);
     if (request.temperature)
-        out.insert(QStringLiteral("temperature"), *request.temperature);
+        w.member("temperature", *request.temperature);
     if (request.topP)
-        out.insert(QStringLiteral("top_p"), *request.topP);
-    if (!request.stop.isEmpty())
-        out.insert(QStringLiteral("stop"), QJsonArray::fromStringList(request.stop.mid(0, kMaxStopSequences)));
-    if (!request.user.isEmpty())
-        out.insert(QStringLiteral("user"), request.user);
-    if (request.stream) {
-        out.insert(QStringLiteral("stream"), true);
-        out.insert(QStringLiteral("stream_options"), QJsonObject{{QStringLiteral("include_usage"), true}});
+        w.member("top_p", *request.topP);
+    if (!request.stop.isEmpty()) {
+        w.key("stop").beginArray();
+        for (const QString& stop : request.stop.mid(0, kMaxStopSequences))
+            w.string(stop);
+        w.endArray();
     }
+    if (!request.user.isEmpty())
+        w.member("user", request.user);
+    if (request.stream)
+        w.member("stream", true).key("stream_options").raw(R"({"include_usage":true})");
     if (request.reasoning && traits.reasoning)
-        out.insert(QStringLiteral("reasoning_effort"), wire::effortOf(*request.reasoning));
+        w.member("reasoning_effort", wire::effortOf(*request.reasoning));
     if (!request.outputFormat.isEmpty())
-        out.insert(QStringLiteral("response_format"), encodeResponseFormat(request.outputFormat));
-    return out;
+        w.member("response_format", encodeResponseFormat(request.outputFormat));
+    return w.endObject().take();
 }
 
-Response decodeResponse(const QJsonObject& body) {
+Response decodeResponse(const json::Value& body) {
     Response response;
     response.id = body.value(u"id").toString();
     response.model = body.value(u"model").toString();
-    const QJsonObject choice = body.value(u"choices").toArray().first().toObject();
+    const json::Value choice = body.value(u"choices").toArray().first().toObject();
     response.content = decodeAssistant(choice.value(u"message").toObject());
     // Some local servers send calls without ids; each needs its own for the client to answer it.
     for (qsizetype i = 0; i < response.content.size(); ++i) {
@@ -618,31 +634,17 @@ Response decodeResponse(const QJsonObject& body) {
     return response;
 }
 
-QJsonObject encodeResponse(const Response& response) {
-    Message message{Role::Assistant, response.content};
-    QJsonArray encoded;
-    encodeAssistant(message, TargetTraits{}, encoded);
-    QJsonObject assistant = encoded.isEmpty() ? QJsonObject{{QStringLiteral("role"), QStringLiteral("assistant")},
-                                                            {QStringLiteral("content"), QJsonValue::Null}}
-                                              : encoded.first().toObject();
-    QStringList reasoning;
-    for (const Block& block : response.content) {
-        if (block.kind == BlockKind::Thinking && !block.text.isEmpty())
-            reasoning.append(block.text);
-    }
-    if (!reasoning.isEmpty())
-        assistant.insert(QStringLiteral("reasoning_content"), reasoning.join(QStringLiteral("\n\n")));
-    assistant.insert(QStringLiteral("refusal"), QJsonValue::Null);
-    const QJsonObject choice{{QStringLiteral("index"), 0},
-                             {QStringLiteral("message"), assistant},
-                             {QStringLiteral("finish_reason"), finishReasonName(response.stopReason)},
-                             {QStringLiteral("logprobs"), QJsonValue::Null}};
-    return {{QStringLiteral("id"), response.id.isEmpty() ? wire::mintedId(QStringLiteral("chatcmpl"), response.model) : response.id},
-            {QStringLiteral("object"), QStringLiteral("chat.completion")},
-            {QStringLiteral("created"), QDateTime::currentSecsSinceEpoch()},
-            {QStringLiteral("model"), response.model},
-            {QStringLiteral("choices"), QJsonArray{choice}},
-            {QStringLiteral("usage"), encodeUsage(response.usage)}};
+QByteArray encodeResponse(const Response& response) {
+    json::Writer w;
+    w.beginObject()
+        .member("id", response.id.isEmpty() ? wire::mintedId(QStringLiteral("chatcmpl"), response.model) : response.id)
+        .member("object", "chat.completion")
+        .member("created", QDateTime::currentSecsSinceEpoch())
+        .member("model", response.model)
+        .key("choices").beginArray().beginObject().member("index", 0).key("message");
+    writeAssistant(w, Message{Role::Assistant, response.content}, true, true);
+    w.member("finish_reason", finishReasonName(response.stopReason)).member("logprobs", QJsonValue(QJsonValue::Null));
+    return w.endObject().endArray().member("usage", encodeUsage(response.usage)).endObject().take();
 }
 
 QJsonObject encodeError(const Error& error) { return {{QStringLiteral("error"), errors::openAIError(error)}}; }

@@ -2,10 +2,12 @@
 
 #include "dialects/Errors.h"
 #include "dialects/Wire.h"
+#include "json/JsonWriter.h"
 
 #include <QDateTime>
 #include <QHash>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QSet>
 
 #include <algorithm>
@@ -35,14 +37,14 @@ Block imageFromUrl(const QString& url) {
     return block;
 }
 
-QList<Block> decodeParts(const QJsonValue& content) {
+QList<Block> decodeParts(const json::Value& content) {
     QList<Block> blocks;
     if (content.isString()) {
         blocks.append(Block::makeText(content.toString()));
         return blocks;
     }
-    for (const QJsonValue& value : content.toArray()) {
-        const QJsonObject part = value.toObject();
+    for (const json::Value& value : content.toArray()) {
+        const json::Value part = value.toObject();
         const QString type = part.value(u"type").toString();
         if (type == u"input_text" || type == u"output_text" || type == u"text")
             blocks.append(Block::makeText(part.value(u"text").toString()));
@@ -54,7 +56,7 @@ QList<Block> decodeParts(const QJsonValue& content) {
     return blocks;
 }
 
-Block decodeCall(const QJsonObject& item) {
+Block decodeCall(const json::Value& item) {
     Block block;
     block.kind = BlockKind::ToolCall;
     block.id = item.value(u"call_id").toString();
@@ -64,7 +66,7 @@ Block decodeCall(const QJsonObject& item) {
     return block;
 }
 
-Block decodeOutput(const QJsonObject& item) {
+Block decodeOutput(const json::Value& item) {
     Block block;
     block.kind = BlockKind::ToolResult;
     block.id = item.value(u"call_id").toString();
@@ -73,15 +75,15 @@ Block decodeOutput(const QJsonObject& item) {
     return block;
 }
 
-Block decodeReasoning(const QJsonObject& item) {
+Block decodeReasoning(const json::Value& item) {
     Block block;
     block.kind = BlockKind::Thinking;
     block.id = item.value(u"id").toString();
     QStringList texts;
-    for (const QJsonValue& part : item.value(u"summary").toArray())
+    for (const json::Value& part : item.value(u"summary").toArray())
         texts.append(part.toObject().value(u"text").toString());
     if (texts.isEmpty()) {
-        for (const QJsonValue& part : item.value(u"content").toArray())
+        for (const json::Value& part : item.value(u"content").toArray())
             texts.append(part.toObject().value(u"text").toString());
     }
     block.text = texts.join(QStringLiteral("\n\n"));
@@ -100,7 +102,7 @@ void appendTo(QList<Message>& messages, Role role, const QList<Block>& blocks) {
         messages.append({role, blocks});
 }
 
-void decodeItem(const QJsonObject& item, Request& request) {
+void decodeItem(const json::Value& item, Request& request) {
     const QString type = item.value(u"type").toString();
     if (type == u"message" || (type.isEmpty() && item.contains(u"role"))) {
         const QString role = item.value(u"role").toString();
@@ -118,7 +120,7 @@ void decodeItem(const QJsonObject& item, Request& request) {
     }
 }
 
-std::optional<Tool> decodeTool(const QJsonObject& object) {
+std::optional<Tool> decodeTool(const json::Value& object) {
     const QString type = object.value(u"type").toString();
     if (type != u"function" && type != u"custom")
         return std::nullopt;  // hosted tools (web_search, file_search, ...) run only on OpenAI's side
@@ -126,8 +128,8 @@ std::optional<Tool> decodeTool(const QJsonObject& object) {
     tool.name = object.value(u"name").toString();
     tool.description = object.value(u"description").toString();
     tool.custom = type == u"custom";
-    tool.parameters = object.value(u"parameters").toObject();
-    tool.format = object.value(u"format").toObject();
+    tool.parameters = object.value(u"parameters").toJsonObject();
+    tool.format = object.value(u"format").toJsonObject();
     if (object.value(u"strict").isBool())
         tool.strict = object.value(u"strict").toBool();
     return tool;
@@ -145,23 +147,20 @@ QJsonValue encodeToolChoice(const ToolChoice& choice, const QSet<QString>& custo
     return QStringLiteral("auto");
 }
 
-QJsonObject encodeTool(const Tool& tool) {
-    QJsonObject out{{QStringLiteral("type"), tool.custom ? QStringLiteral("custom") : QStringLiteral("function")},
-                    {QStringLiteral("name"), tool.name}};
+void writeTool(json::Writer& w, const Tool& tool) {
+    w.beginObject().member("type", tool.custom ? "custom" : "function").member("name", tool.name);
     if (!tool.description.isEmpty())
-        out.insert(QStringLiteral("description"), tool.description);
+        w.member("description", tool.description);
     if (tool.custom) {
         if (!tool.format.isEmpty())
-            out.insert(QStringLiteral("format"), tool.format);
-        return out;
+            w.member("format", tool.format);
+        w.endObject();
+        return;
     }
-    out.insert(QStringLiteral("parameters"),
-               tool.parameters.isEmpty() ? object({{QStringLiteral("type"), QStringLiteral("object")},
-                                                   {QStringLiteral("properties"), QJsonObject{}}})
-                                         : tool.parameters);
+    w.key("parameters");
+    tool.parameters.isEmpty() ? w.raw(R"({"type":"object","properties":{}})") : w.json(tool.parameters);
     // Responses defaults strict to true, which would reject schemas written for the other dialects.
-    out.insert(QStringLiteral("strict"), tool.strict.value_or(false));
-    return out;
+    w.member("strict", tool.strict.value_or(false)).endObject();
 }
 
 // Calls to a tool the request declares as custom go upstream as custom calls, whatever dialect carried them
@@ -179,28 +178,33 @@ struct CustomCalls {
     }
 };
 
-QJsonArray encodeUserParts(const QList<Block>& blocks) {
-    QJsonArray parts;
+void writeUserParts(json::Writer& w, const QList<Block>& blocks) {
+    w.beginArray();
     for (const Block& block : blocks) {
         if (block.kind == BlockKind::Text && !block.text.isEmpty())
-            parts.append(object({{QStringLiteral("type"), QStringLiteral("input_text")}, {QStringLiteral("text"), block.text}}));
+            w.beginObject().member("type", "input_text").member("text", block.text).endObject();
         else if (block.kind == BlockKind::Image)
-            parts.append(object({{QStringLiteral("type"), QStringLiteral("input_image")},
-                                 {QStringLiteral("image_url"), imageUrl(block)},
-                                 {QStringLiteral("detail"), QStringLiteral("auto")}}));
+            w.beginObject().member("type", "input_image").member("image_url", imageUrl(block)).member("detail", "auto").endObject();
     }
-    return parts;
+    w.endArray();
 }
 
-QJsonValue encodeOutputContent(const std::vector<Block>& content) {
+bool hasUserParts(const QList<Block>& blocks) {
+    return std::any_of(blocks.begin(), blocks.end(), [](const Block& b) {
+        return b.kind == BlockKind::Image || (b.kind == BlockKind::Text && !b.text.isEmpty());
+    });
+}
+
+void writeOutputContent(json::Writer& w, const std::vector<Block>& content) {
     const QList<Block> blocks(content.begin(), content.end());
     const bool textOnly = std::all_of(blocks.begin(), blocks.end(), [](const Block& b) { return b.kind == BlockKind::Text; });
     if (textOnly)
-        return wire::joinedText(blocks);
-    return encodeUserParts(blocks);
+        w.string(wire::joinedText(blocks));
+    else
+        writeUserParts(w, blocks);
 }
 
-void encodeUser(const Message& message, const CustomCalls& custom, QJsonArray& input) {
+void writeUser(json::Writer& w, const Message& message, const CustomCalls& custom) {
     QList<Block> rest;
     for (const Block& block : message.content) {
         if (block.kind != BlockKind::ToolResult) {
@@ -208,55 +212,65 @@ void encodeUser(const Message& message, const CustomCalls& custom, QJsonArray& i
             continue;
         }
         const bool isCustom = custom.callIds.contains(block.id);
-        input.append(object({{QStringLiteral("type"), isCustom ? QStringLiteral("custom_tool_call_output") : QStringLiteral("function_call_output")},
-                             {QStringLiteral("call_id"), block.id},
-                             {QStringLiteral("output"), encodeOutputContent(block.content)}}));
+        w.beginObject().member("type", isCustom ? "custom_tool_call_output" : "function_call_output").member("call_id", block.id);
+        writeOutputContent(w.key("output"), block.content);
+        w.endObject();
     }
-    const QJsonArray parts = encodeUserParts(rest);
-    if (!parts.isEmpty())
-        input.append(object({{QStringLiteral("type"), QStringLiteral("message")},
-                             {QStringLiteral("role"), QStringLiteral("user")},
-                             {QStringLiteral("content"), parts}}));
+    if (!hasUserParts(rest))
+        return;
+    w.beginObject().member("type", "message").member("role", "user").key("content");
+    writeUserParts(w, rest);
+    w.endObject();
+}
+
+// The call's members; the caller closes the object (a response adds its id and status).
+void writeCallMembers(json::Writer& w, const Block& call, const CustomCalls& custom) {
+    if (const std::optional<QString> raw = custom.rawInput(call)) {
+        w.member("type", "custom_tool_call").member("call_id", call.id).member("name", call.name).member("input", *raw);
+        return;
+    }
+    w.member("type", "function_call").member("call_id", call.id).member("name", call.name)
+        .member("arguments", call.arguments.isEmpty() ? QStringLiteral("{}") : call.arguments);
+}
+
+void writeAssistantMessageMembers(json::Writer& w, const QString& text) {
+    w.member("type", "message").member("role", "assistant").key("content").beginArray().beginObject();
+    w.member("type", "output_text").member("text", text).key("annotations").raw("[]").endObject().endArray();
+}
+
+void writeAssistant(json::Writer& w, const Message& message, const CustomCalls& custom) {
+    for (const Block& block : message.content) {
+        if (block.kind == BlockKind::Text && !block.text.isEmpty()) {
+            writeAssistantMessageMembers(w.beginObject(), block.text);
+            w.endObject();
+        } else if (block.kind == BlockKind::ToolCall) {
+            writeCallMembers(w.beginObject(), block, custom);
+            w.endObject();
+        } else if (block.kind == BlockKind::Thinking && block.family == ThinkingFamily::OpenAI && !block.signature.isEmpty()) {
+            // Only OpenAI can read its encrypted reasoning; other families' thinking is dropped.
+            w.beginObject().member("type", "reasoning").member("id", block.id).key("summary").beginArray();
+            if (!block.text.isEmpty())
+                w.beginObject().member("type", "summary_text").member("text", block.text).endObject();
+            w.endArray().member("encrypted_content", block.signature).endObject();
+        }
+    }
+}
+
+// An output item for a response (small): written once, read back as Qt JSON for the response's own encoder.
+template <typename WriteMembers>
+QJsonObject item(WriteMembers&& writeMembers) {
+    json::Writer w;
+    w.beginObject();
+    writeMembers(w);
+    return QJsonDocument::fromJson(w.endObject().take()).object();
 }
 
 QJsonObject encodeCall(const Block& call, const CustomCalls& custom) {
-    if (const std::optional<QString> raw = custom.rawInput(call))
-        return object({{QStringLiteral("type"), QStringLiteral("custom_tool_call")},
-                       {QStringLiteral("call_id"), call.id},
-                       {QStringLiteral("name"), call.name},
-                       {QStringLiteral("input"), *raw}});
-    return object({{QStringLiteral("type"), QStringLiteral("function_call")},
-                   {QStringLiteral("call_id"), call.id},
-                   {QStringLiteral("name"), call.name},
-                   {QStringLiteral("arguments"), call.arguments.isEmpty() ? QStringLiteral("{}") : call.arguments}});
+    return item([&](json::Writer& w) { writeCallMembers(w, call, custom); });
 }
 
 QJsonObject assistantMessage(const QString& text) {
-    return object({{QStringLiteral("type"), QStringLiteral("message")},
-                   {QStringLiteral("role"), QStringLiteral("assistant")},
-                   {QStringLiteral("content"),
-                    QJsonArray{object({{QStringLiteral("type"), QStringLiteral("output_text")},
-                                       {QStringLiteral("text"), text},
-                                       {QStringLiteral("annotations"), QJsonArray{}}})}}});
-}
-
-void encodeAssistant(const Message& message, const CustomCalls& custom, QJsonArray& input) {
-    for (const Block& block : message.content) {
-        if (block.kind == BlockKind::Text && !block.text.isEmpty()) {
-            input.append(assistantMessage(block.text));
-        } else if (block.kind == BlockKind::ToolCall) {
-            input.append(encodeCall(block, custom));
-        } else if (block.kind == BlockKind::Thinking && block.family == ThinkingFamily::OpenAI && !block.signature.isEmpty()) {
-            // Only OpenAI can read its encrypted reasoning; other families' thinking is dropped.
-            QJsonArray summary;
-            if (!block.text.isEmpty())
-                summary.append(object({{QStringLiteral("type"), QStringLiteral("summary_text")}, {QStringLiteral("text"), block.text}}));
-            input.append(object({{QStringLiteral("type"), QStringLiteral("reasoning")},
-                                 {QStringLiteral("id"), block.id},
-                                 {QStringLiteral("summary"), summary},
-                                 {QStringLiteral("encrypted_content"), block.signature}}));
-        }
-    }
+    return item([&](json::Writer& w) { writeAssistantMessageMembers(w, text); });
 }
 
 CustomCalls customCallsOf(const Request& request) {
@@ -283,9 +297,9 @@ QJsonObject encodeTextFormat(const QJsonObject& format) {
 }
 
 // input_tokens includes the cache; the canonical input count does not.
-Usage decodeUsage(const QJsonObject& usage) {
+Usage decodeUsage(const json::Value& usage) {
     Usage out;
-    const QJsonObject details = usage.value(u"input_tokens_details").toObject();
+    const json::Value details = usage.value(u"input_tokens_details").toObject();
     out.cacheReadTokens = details.value(u"cached_tokens").toInteger();
     out.cacheWriteTokens = details.value(u"cache_write_tokens").toInteger();
     out.inputTokens = std::max<qint64>(0, usage.value(u"input_tokens").toInteger() - out.cacheReadTokens - out.cacheWriteTokens);
@@ -306,7 +320,7 @@ QJsonObject encodeUsage(const Usage& usage) {
             {QStringLiteral("total_tokens"), input + usage.outputTokens}};
 }
 
-StopReason stopReasonOf(const QJsonObject& response, bool calledTools) {
+StopReason stopReasonOf(const json::Value& response, bool calledTools) {
     if (response.value(u"status").toString() == u"incomplete") {
         const QString reason = response.value(u"incomplete_details").toObject().value(u"reason").toString();
         return reason == u"content_filter" ? StopReason::Refusal : StopReason::MaxTokens;
@@ -383,46 +397,47 @@ QJsonObject encodeOutputItem(const Block& block, const QString& responseId, int 
 class Decoder final : public StreamDecoder {
 protected:
     void decode(const http::SseEvent& event, QList<StreamEvent>& out) override {
-        const std::optional<QJsonObject> data = wire::parseObject(event.data);
-        if (!data)
+        const std::optional<json::Tree> tree = wire::parseTree(event.data);
+        if (!tree)
             return;  // malformed: dropped (the exchange logs it)
-        const QString type = event.event.isEmpty() ? data->value(u"type").toString() : QString::fromUtf8(event.event);
-        const int outputIndex = data->value(u"output_index").toInt();
+        const json::Value data = tree->root();
+        const QString type = event.event.isEmpty() ? data.value(u"type").toString() : QString::fromUtf8(event.event);
+        const int outputIndex = data.value(u"output_index").toInt();
         if (type == u"response.created" || type == u"response.in_progress") {
-            const QJsonObject response = data->value(u"response").toObject();
+            const json::Value response = data.value(u"response").toObject();
             start(response.value(u"id").toString(), response.value(u"model").toString(), {}, out);
         } else if (type == u"response.output_item.added") {
-            onItemAdded(outputIndex, data->value(u"item").toObject(), out);
+            onItemAdded(outputIndex, data.value(u"item").toObject(), out);
         } else if (type == u"response.content_part.added") {
             const int index = openBlock(Block{}, out);
-            m_parts.insert(partKey(outputIndex, data->value(u"content_index").toInt()), index);
+            m_parts.insert(partKey(outputIndex, data.value(u"content_index").toInt()), index);
         } else if (type == u"response.output_text.delta" || type == u"response.refusal.delta") {
-            delta(m_parts.value(partKey(outputIndex, data->value(u"content_index").toInt()), -1),
-                  StreamEvent::DeltaKind::Text, data->value(u"delta").toString(), out);
+            delta(m_parts.value(partKey(outputIndex, data.value(u"content_index").toInt()), -1),
+                  StreamEvent::DeltaKind::Text, data.value(u"delta").toString(), out);
         } else if (type == u"response.content_part.done") {
-            closeBlock(m_parts.value(partKey(outputIndex, data->value(u"content_index").toInt()), -1), out);
+            closeBlock(m_parts.value(partKey(outputIndex, data.value(u"content_index").toInt()), -1), out);
         } else if (type == u"response.function_call_arguments.delta" || type == u"response.custom_tool_call_input.delta") {
-            delta(m_items.value(outputIndex, -1), StreamEvent::DeltaKind::Arguments, data->value(u"delta").toString(), out);
+            delta(m_items.value(outputIndex, -1), StreamEvent::DeltaKind::Arguments, data.value(u"delta").toString(), out);
         } else if (type == u"response.reasoning_summary_text.delta" || type == u"response.reasoning_text.delta") {
-            delta(m_items.value(outputIndex, -1), StreamEvent::DeltaKind::Thinking, data->value(u"delta").toString(), out);
-        } else if (type == u"response.reasoning_summary_part.added" && data->value(u"summary_index").toInt() > 0) {
+            delta(m_items.value(outputIndex, -1), StreamEvent::DeltaKind::Thinking, data.value(u"delta").toString(), out);
+        } else if (type == u"response.reasoning_summary_part.added" && data.value(u"summary_index").toInt() > 0) {
             delta(m_items.value(outputIndex, -1), StreamEvent::DeltaKind::Thinking, QStringLiteral("\n\n"), out);
         } else if (type == u"response.output_item.done") {
-            onItemDone(outputIndex, data->value(u"item").toObject(), out);
+            onItemDone(outputIndex, data.value(u"item").toObject(), out);
         } else if (type == u"response.completed" || type == u"response.incomplete") {
-            onCompleted(data->value(u"response").toObject(), out);
+            onCompleted(data.value(u"response").toObject(), out);
         } else if (type == u"response.failed") {
-            fail(errors::fromOpenAI(data->value(u"response").toObject().value(u"error").toObject()), out);
+            fail(errors::fromOpenAI(data.value(u"response").toObject().value(u"error").toJsonObject()), out);
         } else if (type == u"error") {
-            const QJsonObject error = data->value(u"error").isObject() ? data->value(u"error").toObject() : *data;
-            fail(errors::fromOpenAI(error), out);
+            const json::Value error = data.value(u"error").isObject() ? data.value(u"error") : data;
+            fail(errors::fromOpenAI(error.toJsonObject()), out);
         }
     }
 
 private:
     static qint64 partKey(int outputIndex, int contentIndex) { return (qint64(outputIndex) << 32) | quint32(contentIndex); }
 
-    void onItemAdded(int outputIndex, const QJsonObject& item, QList<StreamEvent>& out) {
+    void onItemAdded(int outputIndex, const json::Value& item, QList<StreamEvent>& out) {
         const QString type = item.value(u"type").toString();
         if (type == u"function_call" || type == u"custom_tool_call") {
             Block call = decodeCall(item);
@@ -437,14 +452,14 @@ private:
         }
     }
 
-    void onItemDone(int outputIndex, const QJsonObject& item, QList<StreamEvent>& out) {
+    void onItemDone(int outputIndex, const json::Value& item, QList<StreamEvent>& out) {
         const int index = m_items.value(outputIndex, -1);
         if (item.value(u"type").toString() == u"reasoning")
             delta(index, StreamEvent::DeltaKind::Signature, item.value(u"encrypted_content").toString(), out);
         closeBlock(index, out);
     }
 
-    void onCompleted(const QJsonObject& response, QList<StreamEvent>& out) {
+    void onCompleted(const json::Value& response, QList<StreamEvent>& out) {
         StreamEvent finish;
         finish.stopReason = stopReasonOf(response, sawToolCall());
         finish.usage = decodeUsage(response.value(u"usage").toObject());
@@ -616,18 +631,18 @@ private:
 
 }  // namespace
 
-Request decodeRequest(const QJsonObject& body) {
+Request decodeRequest(const json::Value& body) {
     Request request;
     request.model = body.value(u"model").toString();
     const QString instructions = body.value(u"instructions").toString();
     if (!instructions.isEmpty())
         request.system.append(Block::makeText(instructions));
-    const QJsonValue input = body.value(u"input");
+    const json::Value input = body.value(u"input");
     if (input.isString())
         request.messages.append({Role::User, {Block::makeText(input.toString())}});
-    for (const QJsonValue& item : input.toArray())
+    for (const json::Value& item : input.toArray())
         decodeItem(item.toObject(), request);
-    for (const QJsonValue& value : body.value(u"tools").toArray()) {
+    for (const json::Value& value : body.value(u"tools").toArray()) {
         if (std::optional<Tool> tool = decodeTool(value.toObject()))
             request.tools.append(*tool);
     }
@@ -648,62 +663,64 @@ Request decodeRequest(const QJsonObject& body) {
     const QString effort = body.value(u"reasoning").toObject().value(u"effort").toString();
     if (!effort.isEmpty() && effort != u"none")
         request.reasoning = Reasoning{effort, std::nullopt};
-    const QJsonObject format = body.value(u"text").toObject().value(u"format").toObject();
+    const json::Value format = body.value(u"text").toObject().value(u"format").toObject();
     if (format.value(u"type").toString() != u"text")
-        request.outputFormat = format;
+        request.outputFormat = format.toJsonObject();
     return request;
 }
 
-QJsonObject encodeRequest(const Request& request, const TargetTraits& traits) {
+QByteArray encodeRequest(const Request& request, const TargetTraits& traits, qsizetype sizeHint) {
     const CustomCalls custom = customCallsOf(request);
-    QJsonArray input;
-    for (const Message& message : request.messages) {
-        if (message.role == Role::User)
-            encodeUser(message, custom, input);
-        else
-            encodeAssistant(message, custom, input);
-    }
+    json::Writer w(sizeHint);
     // Nothing is stored upstream: the client resends the history every turn, as Codex does.
-    QJsonObject out{{QStringLiteral("model"), request.model}, {QStringLiteral("input"), input}, {QStringLiteral("store"), false}};
+    w.beginObject().member("model", request.model).member("store", false);
     const QString instructions = wire::joinedText(request.system);
     if (!instructions.isEmpty())
-        out.insert(QStringLiteral("instructions"), instructions);
+        w.member("instructions", instructions);
+    w.key("input").beginArray();
+    for (const Message& message : request.messages) {
+        if (message.role == Role::User)
+            writeUser(w, message, custom);
+        else
+            writeAssistant(w, message, custom);
+    }
+    w.endArray();
     if (!request.tools.isEmpty()) {
-        QJsonArray tools;
+        w.key("tools").beginArray();
         for (const Tool& tool : request.tools)
-            tools.append(encodeTool(tool));
-        out.insert(QStringLiteral("tools"), tools);
+            writeTool(w, tool);
+        w.endArray();
         if (request.toolChoice)
-            out.insert(QStringLiteral("tool_choice"), encodeToolChoice(*request.toolChoice, custom.tools));
+            w.member("tool_choice", encodeToolChoice(*request.toolChoice, custom.tools));
         if (request.parallelToolCalls)
-            out.insert(QStringLiteral("parallel_tool_calls"), *request.parallelToolCalls);
+            w.member("parallel_tool_calls", *request.parallelToolCalls);
     }
     if (const std::optional<int> maxTokens = wire::clampedMaxTokens(request.maxTokens, traits))
-        out.insert(QStringLiteral("max_output_tokens"), *maxTokens);
+        w.member("max_output_tokens", *maxTokens);
     if (request.temperature)
-        out.insert(QStringLiteral("temperature"), *request.temperature);
+        w.member("temperature", *request.temperature);
     if (request.topP)
-        out.insert(QStringLiteral("top_p"), *request.topP);
+        w.member("top_p", *request.topP);
     if (!request.user.isEmpty())
-        out.insert(QStringLiteral("user"), request.user);
+        w.member("user", request.user);
     if (request.stream)
-        out.insert(QStringLiteral("stream"), true);
+        w.member("stream", true);
     if (request.reasoning && traits.reasoning) {
-        out.insert(QStringLiteral("reasoning"), object({{QStringLiteral("effort"), wire::effortOf(*request.reasoning)}}));
-        out.insert(QStringLiteral("include"), QJsonArray{QStringLiteral("reasoning.encrypted_content")});
+        w.key("reasoning").beginObject().member("effort", wire::effortOf(*request.reasoning)).endObject();
+        w.key("include").raw(R"(["reasoning.encrypted_content"])");
     }
     if (!request.outputFormat.isEmpty())
-        out.insert(QStringLiteral("text"), object({{QStringLiteral("format"), encodeTextFormat(request.outputFormat)}}));
-    return out;
+        w.key("text").beginObject().member("format", encodeTextFormat(request.outputFormat)).endObject();
+    return w.endObject().take();
 }
 
-Response decodeResponse(const QJsonObject& body) {
+Response decodeResponse(const json::Value& body) {
     Response response;
     response.id = body.value(u"id").toString();
     response.model = body.value(u"model").toString();
     bool calledTools = false;
-    for (const QJsonValue& value : body.value(u"output").toArray()) {
-        const QJsonObject item = value.toObject();
+    for (const json::Value& value : body.value(u"output").toArray()) {
+        const json::Value item = value.toObject();
         const QString type = item.value(u"type").toString();
         if (type == u"message") {
             response.content.append(decodeParts(item.value(u"content")));
@@ -719,7 +736,7 @@ Response decodeResponse(const QJsonObject& body) {
     return response;
 }
 
-QJsonObject encodeResponse(const Response& response) {
+QByteArray encodeResponse(const Response& response) {
     const QString id = response.id.isEmpty() ? wire::mintedId(QStringLiteral("resp"), response.model) : response.id;
     QJsonArray output;
     for (const Block& block : response.content) {
@@ -729,7 +746,7 @@ QJsonObject encodeResponse(const Response& response) {
     }
     QJsonObject out = responseObject(id, response.model, QDateTime::currentSecsSinceEpoch(), QStringLiteral("completed"), output);
     finishResponse(out, response.stopReason, response.usage);
-    return out;
+    return wire::compact(out);
 }
 
 QJsonObject encodeError(const Error& error) { return {{QStringLiteral("error"), errors::openAIError(error)}}; }

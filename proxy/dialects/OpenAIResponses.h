@@ -4,6 +4,8 @@
 #include "dialects/Stream.h"
 #include "dialects/Translation.h"
 
+#include "json/JsonTree.h"
+
 #include <QJsonObject>
 
 #include <memory>
@@ -11,11 +13,12 @@
 // OpenAI Responses (/v1/responses) to and from the canonical model.
 namespace understudy::responses {
 
-canonical::Request decodeRequest(const QJsonObject& body);
-QJsonObject encodeRequest(const canonical::Request& request, const TargetTraits& traits);
+// Requests are encoded straight to bytes (they run to megabytes); `sizeHint` is what to reserve for them.
+canonical::Request decodeRequest(const json::Value& body);
+QByteArray encodeRequest(const canonical::Request& request, const TargetTraits& traits, qsizetype sizeHint = 0);
 
-canonical::Response decodeResponse(const QJsonObject& body);
-QJsonObject encodeResponse(const canonical::Response& response);
+canonical::Response decodeResponse(const json::Value& body);
+QByteArray encodeResponse(const canonical::Response& response);
 
 QJsonObject encodeError(const canonical::Error& error);
 

@@ -1,5 +1,7 @@
 #include "dialects/Wire.h"
 
+#include "json/JsonScan.h"
+
 #include <QCryptographicHash>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -18,13 +20,44 @@ std::optional<QJsonObject> parseObject(const QByteArray& text) {
     return document.object();
 }
 
+std::optional<json::Tree> parseTree(const QByteArray& text) {
+    std::optional<json::Tree> tree = json::Tree::parse(text);
+    if (!tree || !tree->root().isObject())
+        return std::nullopt;
+    return tree;
+}
+
+QByteArray compactObject(const json::Value& value) {
+    if (!value.isObject())
+        return QByteArrayLiteral("{}");
+    const QByteArrayView raw = value.raw();
+    QByteArray out;
+    out.reserve(raw.size());
+    bool inString = false;
+    for (qsizetype i = 0; i < raw.size(); ++i) {
+        const char c = raw[i];
+        if (inString) {
+            out.append(c);
+            if (c == '\\')
+                out.append(raw[++i]);  // the escaped character, which may be a quote
+            else if (c == '"')
+                inString = false;
+        } else if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+            out.append(c);
+            inString = c == '"';
+        }
+    }
+    return out;
+}
+
 QString joinedText(const QList<canonical::Block>& blocks, const QString& separator) {
     QStringList parts;
+    parts.reserve(blocks.size());
     for (const canonical::Block& block : blocks) {
         if (block.kind == canonical::BlockKind::Text && !block.text.isEmpty())
             parts.append(block.text);
     }
-    return parts.join(separator);
+    return parts.size() == 1 ? parts.front() : parts.join(separator);  // one part: shared, not copied
 }
 
 std::optional<int> clampedMaxTokens(std::optional<int> requested, const TargetTraits& traits,
@@ -75,12 +108,28 @@ QJsonObject argumentsObject(const canonical::Block& call) {
     return QJsonObject{{QStringLiteral("input"), call.arguments}};
 }
 
+void writeArgumentsObject(json::Writer& w, const canonical::Block& call) {
+    if (call.custom) {
+        w.beginObject().member("input", call.arguments).endObject();
+        return;
+    }
+    if (call.arguments.trimmed().isEmpty()) {
+        w.raw("{}");
+        return;
+    }
+    const QByteArray utf8 = call.arguments.toUtf8();
+    if (json::scanObject(utf8).ok)
+        w.raw(utf8);
+    else
+        w.beginObject().member("input", call.arguments).endObject();
+}
+
 QString mintedId(const QString& prefix, const QString& seed) {
     const QByteArray hash = QCryptographicHash::hash(seed.toUtf8(), QCryptographicHash::Sha1).toHex().left(24);
     return prefix + QLatin1Char('_') + QString::fromLatin1(hash);
 }
 
-std::optional<canonical::ToolChoice> decodeOpenAIToolChoice(const QJsonValue& value, ToolChoiceShape shape) {
+std::optional<canonical::ToolChoice> decodeOpenAIToolChoice(const json::Value& value, ToolChoiceShape shape) {
     using canonical::ToolChoice;
     if (value.isString()) {
         const QString mode = value.toString();
@@ -90,9 +139,9 @@ std::optional<canonical::ToolChoice> decodeOpenAIToolChoice(const QJsonValue& va
             return ToolChoice{ToolChoice::Mode::None, {}};
         return ToolChoice{};
     }
-    const QJsonObject object = value.toObject();
+    const json::Value object = value.toObject();
     const QString type = object.value(u"type").toString();
-    const QJsonObject details = shape == ToolChoiceShape::Nested ? object.value(type).toObject() : object;
+    const json::Value details = shape == ToolChoiceShape::Nested ? object.value(type).toObject() : object;
     if (type == u"function" || type == u"custom")
         return ToolChoice{ToolChoice::Mode::Tool, details.value(u"name").toString()};
     if (type == u"allowed_tools") {

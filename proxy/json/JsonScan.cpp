@@ -1,5 +1,7 @@
 #include "json/JsonScan.h"
 
+#include "json/JsonTree.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 
@@ -34,6 +36,18 @@ public:
             scan.members.clear();
         }
         return scan;
+    }
+
+    // The whole document as a tree: the same validation, recording a node per value.
+    bool runTree(std::vector<Node>& nodes) {
+        m_nodes = &nodes;
+        skipSpace();
+        if (scanValue(0)) {
+            skipSpace();
+            if (m_p != m_end)
+                fail("unexpected data after the JSON value");
+        }
+        return !m_error;
     }
 
 private:
@@ -96,6 +110,40 @@ private:
         skipSpace();
         if (m_p == m_end)
             return fail("unexpected end of the document");
+        if (!m_nodes)
+            return scanBareValue(depth);
+        const size_t index = openNode(typeAt(*m_p));
+        if (!scanBareValue(depth))
+            return false;
+        closeNode(index);
+        return true;
+    }
+
+    static Value::Type typeAt(char c) {
+        switch (c) {
+        case '"': return Value::Type::String;
+        case '{': return Value::Type::Object;
+        case '[': return Value::Type::Array;
+        case 't': case 'f': return Value::Type::Bool;
+        case 'n': return Value::Type::Null;
+        default: return Value::Type::Number;
+        }
+    }
+
+    size_t openNode(Value::Type type) {
+        m_nodes->push_back({m_p - m_begin, 0, 0, type, false});
+        m_escaped = false;
+        return m_nodes->size() - 1;
+    }
+
+    void closeNode(size_t index) {
+        Node& node = (*m_nodes)[index];
+        node.end = m_p - m_begin;
+        node.next = int(m_nodes->size());
+        node.escaped = node.type == Value::Type::String && m_escaped;
+    }
+
+    bool scanBareValue(int depth) {
         switch (*m_p) {
         case '"': return scanString();
         case '{': return scanContainer(depth, '}', true);
@@ -121,7 +169,12 @@ private:
                 skipSpace();
                 if (m_p == m_end || *m_p != '"')
                     return fail("expected a member name in quotes");
-                if (!scanString() || !expect(':', "expected ':' after a member name"))
+                const size_t key = m_nodes ? openNode(Value::Type::String) : 0;
+                if (!scanString())
+                    return false;
+                if (m_nodes)
+                    closeNode(key);
+                if (!expect(':', "expected ':' after a member name"))
                     return false;
             }
             if (!scanValue(depth + 1))
@@ -194,6 +247,7 @@ private:
             }
             if (*m_p != '\\')
                 return fail("control character inside a string (escape it, e.g. \\n)");
+            m_escaped = true;
             ++m_p;
             if (m_p == m_end)
                 return fail("unterminated string");
@@ -265,6 +319,8 @@ private:
     const char* m_end;
     const char* m_error = nullptr;
     const char* m_errorAt = nullptr;
+    std::vector<Node>* m_nodes = nullptr;  // recording a tree
+    bool m_escaped = false;                // the string being scanned holds an escape
 };
 
 // Parses one small value through QJsonDocument by wrapping it in an array.
@@ -294,6 +350,15 @@ Span ObjectScan::find(QByteArrayView key) const {
 
 QByteArrayView ObjectScan::keyOf(const Member& member) const {
     return QByteArrayView(m_document).sliced(member.key.begin, member.key.end - member.key.begin);
+}
+
+std::optional<Tree> Tree::parse(const QByteArray& document) {
+    Tree tree;
+    tree.m_nodes.reserve(size_t(document.size() / 64) + 16);
+    if (!Scanner(document).runTree(tree.m_nodes))
+        return std::nullopt;
+    tree.m_document = document;
+    return tree;
 }
 
 ObjectScan scanObject(const QByteArray& document) {

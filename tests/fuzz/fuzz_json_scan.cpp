@@ -1,9 +1,13 @@
 // scanObject: any bytes never crash it, and it is never more lenient than Qt's parser: whatever it accepts,
 // QJsonDocument must accept as an object with the same keys. The value readers agree with Qt, a rewrite
 // through replaced() stays valid, and quoted() always produces a string literal Qt reads back unchanged.
+// json::Tree accepts the same documents (objects) and reads every value as Qt does; json::Writer writes any
+// text byte for byte as Qt does.
 
 #include "FuzzSupport.h"
 #include "json/JsonScan.h"
+#include "json/JsonTree.h"
+#include "json/JsonWriter.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -13,6 +17,38 @@
 #include <cmath>
 
 namespace json = understudy::json;
+
+namespace {
+
+bool sameAsQt(const json::Value& tree, const QJsonValue& qt) {
+    switch (qt.type()) {
+    case QJsonValue::Null: return tree.isNull();
+    case QJsonValue::Bool: return tree.isBool() && tree.toBool() == qt.toBool();
+    case QJsonValue::Double: return tree.isDouble() && tree.toInteger() == qt.toInteger() && tree.toInt() == qt.toInt();
+    case QJsonValue::String: return tree.isString() && tree.toString() == qt.toString();
+    case QJsonValue::Array: {
+        const QJsonArray array = qt.toArray();
+        qsizetype i = 0;
+        for (const json::Value& element : tree) {
+            if (i >= array.size() || !sameAsQt(element, array.at(i++)))
+                return false;
+        }
+        return tree.isArray() && i == array.size();
+    }
+    case QJsonValue::Object: {
+        const QJsonObject object = qt.toObject();
+        for (auto it = object.begin(); it != object.end(); ++it) {
+            if (!sameAsQt(tree.value(it.key()), it.value()))
+                return false;
+        }
+        return tree.isObject();
+    }
+    case QJsonValue::Undefined: return tree.isUndefined();
+    }
+    return false;
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***)
 {
@@ -41,7 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         QSet<QByteArray> seen;
         for (const json::Member& m : scan.members) {
             FUZZ_CHECK(m.value.begin >= 0 && m.value.begin < m.value.end && m.value.end <= input.size());
-            seen.insert(m.key);
+            seen.insert(scan.keyOf(m).toByteArray());
             // Each span alone is a valid JSON value.
             const QByteArray wrapped = "[" + input.mid(m.value.begin, m.value.end - m.value.begin) + "]";
             const QJsonDocument alone = QJsonDocument::fromJson(wrapped, &qtError);
@@ -71,8 +107,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
             FUZZ_CHECK(object.isEmpty());
     }
 
+    const std::optional<json::Tree> tree = json::Tree::parse(input);
+    if (scan.ok)
+        FUZZ_CHECK(tree && sameAsQt(tree->root(), doc.object()));
+    if (tree && tree->root().isObject())
+        FUZZ_CHECK(scan.ok);
+
     // quoted(): any text becomes a literal that reads back as the same text.
     const QString text = QString::fromUtf8(input);
+    json::Writer writer;
+    writer.string(text);
+    FUZZ_CHECK(writer.take() == json::quoted(text));
     const QByteArray literal = json::quoted(text);
     const QJsonDocument back = QJsonDocument::fromJson("[" + literal + "]", &qtError);
     FUZZ_CHECK(qtError.error == QJsonParseError::NoError);

@@ -54,6 +54,9 @@ private Q_SLOTS:
     void fixturesTranslateEverywhere_data();
     void fixturesTranslateEverywhere();
     void megabyteClaudeCodeRequestTranslates();
+    void stringsAndToolInputsSurviveEveryDialect();
+    void toolArgumentsPassThroughAsBytes();
+    void laxJsonFromUpstreamsStillTranslates();
 };
 
 namespace {
@@ -573,14 +576,15 @@ void TestTranslation::roundTrips() {
     QFETCH(QByteArray, body);
     TargetTraits traits;
     traits.reasoning = true;
-    const QJsonObject input = parse(body);
-    QJsonObject output;
+    const std::optional<json::Tree> input = json::Tree::parse(body);
+    QVERIFY(input);
+    QByteArray output;
     switch (Dialect(dialect)) {
-    case Dialect::AnthropicMessages: output = anthropic::encodeRequest(anthropic::decodeRequest(input), traits); break;
-    case Dialect::OpenAIChat: output = chat::encodeRequest(chat::decodeRequest(input), TargetTraits{}); break;
-    case Dialect::OpenAIResponses: output = responses::encodeRequest(responses::decodeRequest(input), TargetTraits{}); break;
+    case Dialect::AnthropicMessages: output = anthropic::encodeRequest(anthropic::decodeRequest(input->root()), traits); break;
+    case Dialect::OpenAIChat: output = chat::encodeRequest(chat::decodeRequest(input->root()), TargetTraits{}); break;
+    case Dialect::OpenAIResponses: output = responses::encodeRequest(responses::decodeRequest(input->root()), TargetTraits{}); break;
     }
-    COMPARE_JSON(output, input);
+    COMPARE_JSON(parse(output), parse(body));
 }
 
 void TestTranslation::invalidBodyIsAnError() {
@@ -1088,12 +1092,13 @@ struct Census {
     QString userText;  // without white space: dialects join text blocks differently
 };
 
-Census census(Dialect dialect, const QJsonObject& body) {
+Census census(Dialect dialect, const QJsonObject& object) {
+    const std::optional<json::Tree> body = json::Tree::parse(QJsonDocument(object).toJson(QJsonDocument::Compact));
     canonical::Request request;
     switch (dialect) {
-    case Dialect::AnthropicMessages: request = anthropic::decodeRequest(body); break;
-    case Dialect::OpenAIChat: request = chat::decodeRequest(body); break;
-    case Dialect::OpenAIResponses: request = responses::decodeRequest(body); break;
+    case Dialect::AnthropicMessages: request = anthropic::decodeRequest(body->root()); break;
+    case Dialect::OpenAIChat: request = chat::decodeRequest(body->root()); break;
+    case Dialect::OpenAIResponses: request = responses::decodeRequest(body->root()); break;
     }
     Census out;
     out.tools = int(request.tools.size());
@@ -1168,6 +1173,77 @@ void TestTranslation::megabyteClaudeCodeRequestTranslates() {
         QCOMPARE(after.calls, before.calls);
         QCOMPARE(after.results, before.results);
     }
+}
+
+// Text with every escape and non-ASCII form, and a large tool input, through each other dialect and back to
+// Anthropic: nothing is lost or altered on the way.
+void TestTranslation::stringsAndToolInputsSurviveEveryDialect() {
+    QString tricky;
+    for (char16_t c = 1; c < 0x20; ++c)
+        tricky.append(QChar(c));
+    tricky += QStringLiteral(R"( "quoted" back\slash /slash héllo €   😀 end)");
+    const QJsonObject input{{QStringLiteral("command"), tricky},
+                            {QStringLiteral("content"), QString(QStringLiteral("line \"x\"\n\té")).repeated(20000)},
+                            {QStringLiteral("nested"), QJsonObject{{QStringLiteral("n"), 1.5}, {QStringLiteral("list"), QJsonArray{1, true, QJsonValue::Null, QStringLiteral("é")}}}}};
+    const QJsonObject body{
+        {QStringLiteral("model"), QStringLiteral("claude")},
+        {QStringLiteral("max_tokens"), 1000},
+        {QStringLiteral("messages"),
+         QJsonArray{QJsonObject{{QStringLiteral("role"), QStringLiteral("user")}, {QStringLiteral("content"), tricky}},
+                    QJsonObject{{QStringLiteral("role"), QStringLiteral("assistant")},
+                                {QStringLiteral("content"),
+                                 QJsonArray{QJsonObject{{QStringLiteral("type"), QStringLiteral("tool_use")},
+                                                        {QStringLiteral("id"), QStringLiteral("toolu_1")},
+                                                        {QStringLiteral("name"), QStringLiteral("Write")},
+                                                        {QStringLiteral("input"), input}}}}},
+                    QJsonObject{{QStringLiteral("role"), QStringLiteral("user")},
+                                {QStringLiteral("content"),
+                                 QJsonArray{QJsonObject{{QStringLiteral("type"), QStringLiteral("tool_result")},
+                                                        {QStringLiteral("tool_use_id"), QStringLiteral("toolu_1")},
+                                                        {QStringLiteral("content"), tricky}}}}}}}};
+    const QByteArray bytes = QJsonDocument(body).toJson(QJsonDocument::Compact);
+    for (Dialect via : {Dialect::OpenAIChat, Dialect::OpenAIResponses}) {
+        const Translated there = translateRequest(Dialect::AnthropicMessages, via, bytes, QStringLiteral("m"));
+        QVERIFY(there.error.isEmpty());
+        const QJsonObject back = translated(via, Dialect::AnthropicMessages, there.body, {}, QStringLiteral("claude"));
+        const QJsonArray messages = back.value(u"messages").toArray();
+        QCOMPARE(messages.size(), 3);
+        QCOMPARE(messages[0].toObject().value(u"content").toArray()[0].toObject().value(u"text").toString(), tricky);
+        const QJsonObject call = messages[1].toObject().value(u"content").toArray()[0].toObject();
+        COMPARE_JSON(call.value(u"input"), input);
+        const QJsonObject result = messages[2].toObject().value(u"content").toArray()[0].toObject();
+        QCOMPARE(result.value(u"content").toString(), tricky);
+    }
+}
+
+// Tool arguments that are already JSON travel as the client wrote them, not re-serialised: the number 1.50
+// and the member order stay as they were.
+void TestTranslation::toolArgumentsPassThroughAsBytes() {
+    const QByteArray arguments = R"({"z":1.50,"a":"caf\u00e9 \"x\"","m":[]})";
+    const QJsonObject chat{
+        {QStringLiteral("model"), QStringLiteral("m")},
+        {QStringLiteral("messages"),
+         QJsonArray{QJsonObject{{QStringLiteral("role"), QStringLiteral("user")}, {QStringLiteral("content"), QStringLiteral("go")}},
+                    QJsonObject{{QStringLiteral("role"), QStringLiteral("assistant")},
+                                {QStringLiteral("tool_calls"),
+                                 QJsonArray{QJsonObject{{QStringLiteral("id"), QStringLiteral("call_1")},
+                                                        {QStringLiteral("type"), QStringLiteral("function")},
+                                                        {QStringLiteral("function"),
+                                                         QJsonObject{{QStringLiteral("name"), QStringLiteral("t")},
+                                                                     {QStringLiteral("arguments"), QString::fromUtf8(arguments)}}}}}}}}}};
+    const Translated result = translateRequest(Dialect::OpenAIChat, Dialect::AnthropicMessages,
+                                               QJsonDocument(chat).toJson(QJsonDocument::Compact), QStringLiteral("claude"));
+    QVERIFY(result.error.isEmpty());
+    QVERIFY2(result.body.contains("\"input\":" + arguments), result.body.constData());
+}
+
+// A raw line break inside a string is not JSON, but Qt reads it and some local servers send it: translation
+// accepted such answers before it stopped using Qt's parser, and still does.
+void TestTranslation::laxJsonFromUpstreamsStillTranslates() {
+    const QByteArray body = "{\"id\":\"c\",\"model\":\"local\",\"choices\":[{\"index\":0,\"finish_reason\":\"stop\","
+                            "\"message\":{\"role\":\"assistant\",\"content\":\"two\nlines\"}}]}";
+    const QJsonObject out = response(Dialect::OpenAIChat, Dialect::AnthropicMessages, body);
+    QCOMPARE(out.value(u"content").toArray()[0].toObject().value(u"text").toString(), QStringLiteral("two\nlines"));
 }
 
 QTEST_GUILESS_MAIN(TestTranslation)

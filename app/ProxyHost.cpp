@@ -99,7 +99,7 @@ void ProxyHost::startLedger(const LedgerConfig& config) {
     m_ledger = std::make_unique<LedgerThread>(options);
     Proxy* proxy = m_thread.proxy();
     LedgerWriter* writer = m_ledger->writer();
-    connect(&proxy->telemetry(), &Telemetry::usageRecorded, writer, &LedgerWriter::record, Qt::QueuedConnection);
+    connect(&proxy->telemetry(), &Telemetry::usageBatch, writer, &LedgerWriter::recordBatch, Qt::QueuedConnection);
     connect(writer, &LedgerWriter::snapshotReady, proxy, &Proxy::setUsageSnapshot, Qt::QueuedConnection);
     connect(writer, &LedgerWriter::snapshotReady, this, &ProxyHost::usageSnapshot);
     connect(writer, &LedgerWriter::failed, this, &ProxyHost::usageFailed);

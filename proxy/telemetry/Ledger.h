@@ -23,7 +23,7 @@ namespace understudy {
 struct LedgerOptions {
     QString path;                 // empty: Ledger::defaultPath()
     int retentionDays = 90;       // rows older than this are deleted; 0 keeps everything
-    int flushIntervalMs = 250;    // a crash loses at most this much of rows
+    int flushIntervalMs = 250;    // a crash loses at most this much of rows (and Telemetry::kUsageBatchMs)
     int snapshotIntervalMs = 5000;
     int cleanupIntervalMs = 24 * 60 * 60 * 1000;  // the prune and vacuum run at start, then this often
 };
@@ -182,6 +182,7 @@ public:
 public Q_SLOTS:
     void open();
     void record(const understudy::UsageRecord& record);
+    void recordBatch(const QList<understudy::UsageRecord>& records);  // Telemetry::usageBatch
     void setPriceOverrides(const QMap<QString, understudy::Price>& overrides);
     // A changed retention is applied at once (a shorter one deletes the rows it no longer keeps).
     void setRetentionDays(int days);
@@ -207,8 +208,8 @@ private:
     qint64 m_lastSnapshotMs = 0;
 };
 
-// Runs a LedgerWriter on its own thread. Connect Telemetry::usageRecorded to writer()->record (queued):
-// the proxy thread then pays one queued signal per request and nothing else.
+// Runs a LedgerWriter on its own thread. Connect Telemetry::usageBatch to writer()->recordBatch (queued): the
+// proxy thread then pays one queued signal per batch and nothing else.
 class LedgerThread : public QObject {
     Q_OBJECT
 public:

@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cmath>
 #include <iterator>
+#include <utility>
 
 #include <cstdio>
 
@@ -213,12 +214,31 @@ QByteArray ProxyEvent::toJsonLine() const {
     return out;
 }
 
-Telemetry::Telemetry(QObject* parent) : QObject(parent), m_flush(this) {
+Telemetry::Telemetry(QObject* parent) : QObject(parent), m_flush(this), m_usageTimer(this) {
     qRegisterMetaType<ProxyEvent>();
     qRegisterMetaType<UsageRecord>();
+    qRegisterMetaType<QList<UsageRecord>>();
     m_flush.setSingleShot(true);
     m_flush.setInterval(200);
     connect(&m_flush, &QTimer::timeout, this, [this] { m_log.flush(); });
+    m_usageTimer.setSingleShot(true);
+    m_usageTimer.setInterval(kUsageBatchMs);
+    connect(&m_usageTimer, &QTimer::timeout, this, &Telemetry::sendUsageBatch);
+}
+
+Telemetry::~Telemetry() { sendUsageBatch(); }
+
+void Telemetry::recordUsage(const UsageRecord& record) {
+    Q_EMIT usageRecorded(record);
+    m_usageBatch.append(record);
+    if (!m_usageTimer.isActive())
+        m_usageTimer.start();
+}
+
+void Telemetry::sendUsageBatch() {
+    if (m_usageBatch.isEmpty())
+        return;
+    Q_EMIT usageBatch(std::exchange(m_usageBatch, {}));
 }
 
 void Telemetry::setLogFile(const QString& path) {

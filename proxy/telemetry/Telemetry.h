@@ -109,8 +109,10 @@ public:
     void setLogFile(const QString& path);
     void setEchoToStderr(bool echo) { m_echo = echo; }
 
+    ~Telemetry() override;  // hands over the last usage batch
+
     void record(ProxyEvent event);
-    void recordUsage(const UsageRecord& record) { Q_EMIT usageRecorded(record); }
+    void recordUsage(const UsageRecord& record);
     Counters& counters() { return m_counters; }
     const Counters& counters() const { return m_counters; }
     const std::optional<ProxyEvent>& lastSwitch() const { return m_lastSwitch; }
@@ -118,10 +120,19 @@ public:
 Q_SIGNALS:
     void eventRecorded(const understudy::ProxyEvent& event);
     void usageRecorded(const understudy::UsageRecord& record);
+    // The same records, gathered for up to kUsageBatchMs: what the ledger thread takes. A queued signal per
+    // request woke that thread for every one, and contention on its event queue stalled the proxy thread for
+    // milliseconds whenever the ledger wrote a batch (a p99 of 3 ms at one connection instead of 0.15 ms).
+    void usageBatch(const QList<understudy::UsageRecord>& records);
 
 private:
     QFile m_log;
+    static constexpr int kUsageBatchMs = 50;
+    void sendUsageBatch();
+
     QTimer m_flush;  // a child, so it moves to the proxy thread; flushes after a burst, not once per event
+    QTimer m_usageTimer;
+    QList<UsageRecord> m_usageBatch;
     bool m_echo = false;
     Counters m_counters;
     std::optional<ProxyEvent> m_lastSwitch;

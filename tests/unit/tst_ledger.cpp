@@ -746,10 +746,11 @@ private Q_SLOTS:
 
         const QString path = freshPath();
         LedgerUnderTest ledger(path);
-        // The wiring app/main.cpp does: usage to the ledger, snapshots back to the proxy, prices from the config.
+        // The wiring app/ProxyHost.cpp does: usage to the ledger in batches, snapshots back to the proxy, prices
+        // from the config.
         ProxyThread proxyThread;
-        QObject::connect(&proxyThread.proxy()->telemetry(), &Telemetry::usageRecorded, ledger.thread.writer(),
-                         &LedgerWriter::record, Qt::QueuedConnection);
+        QObject::connect(&proxyThread.proxy()->telemetry(), &Telemetry::usageBatch, ledger.thread.writer(),
+                         &LedgerWriter::recordBatch, Qt::QueuedConnection);
         QObject::connect(ledger.thread.writer(), &LedgerWriter::snapshotReady, proxyThread.proxy(),
                          &Proxy::setUsageSnapshot, Qt::QueuedConnection);
         ledger.thread.setPriceOverrides(shared->pricing);

@@ -68,6 +68,34 @@ private Q_SLOTS:
             QCOMPARE(t.toMSecsSinceEpoch(), ms == 0 ? qint64(0) : ms);
         }
     }
+
+    // The ledger takes usage in batches (one queued signal per request stalled the proxy thread): every record
+    // arrives, in order, within a batch interval, and the last batch is handed over when telemetry goes away.
+    void usage_arrivesInBatches_andTheLastOneAtTheEnd() {
+        QList<QList<UsageRecord>> batches;
+        int single = 0;
+        {
+            Telemetry telemetry;
+            QObject::connect(&telemetry, &Telemetry::usageBatch, [&](const QList<UsageRecord>& b) { batches.append(b); });
+            QObject::connect(&telemetry, &Telemetry::usageRecorded, [&](const UsageRecord&) { ++single; });
+            for (int i = 0; i < 3; ++i) {
+                UsageRecord r;
+                r.timeMs = i;
+                telemetry.recordUsage(r);
+            }
+            QCOMPARE(single, 3);         // each record at once, for in-thread listeners
+            QVERIFY(batches.isEmpty());  // but not one signal each across threads
+            QTRY_COMPARE_WITH_TIMEOUT(batches.size(), 1, 2000);
+            QCOMPARE(batches.first().size(), 3);
+            QCOMPARE(batches.first().at(2).timeMs, 2);
+            UsageRecord last;
+            last.timeMs = 99;
+            telemetry.recordUsage(last);
+        }
+        QCOMPARE(batches.size(), 2);
+        QCOMPARE(batches.last().size(), 1);
+        QCOMPARE(batches.last().first().timeMs, 99);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestTelemetry)

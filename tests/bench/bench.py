@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -101,6 +102,41 @@ def proxy_conf(ports):
         "activeChain": "json",
         "failover": {"maxRetryAfterWaitMs": 0, "primaryRecoveryCheckIntervalMs": 3600000},
     }
+
+
+def post_keep_alive(port, path, body, count, connection=None):
+    """Sends `count` POSTs on one connection (a new one unless given), reading each answer whole; returns the
+    statuses seen and the connection, left open."""
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+            f"x-api-key: bench-not-a-key\r\nanthropic-version: 2023-06-01\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+    statuses = {}
+    s = connection or socket.create_connection(("127.0.0.1", port))
+    reader = s.makefile("rb")
+    for _ in range(count):
+        s.sendall(head + body)
+        status = int(reader.readline().split()[1])
+        length = 0
+        while (line := reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        reader.read(length)
+        statuses[status] = statuses.get(status, 0) + 1
+    return statuses, s
+
+
+def idle_connection_kb(pid, port, path, body, count):
+    """What `count` keep-alive connections cost the proxy while idle, each after one request: RSS growth / count."""
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(4096, count + 256), resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+    post_keep_alive(port, path, body, 1)[1].close()  # the upstream connection and first-use allocations
+    time.sleep(0.3)
+    before = memory_kb(pid, "VmRSS")
+    connections = [post_keep_alive(port, path, body, 1)[1] for _ in range(count)]
+    time.sleep(0.5)
+    after = memory_kb(pid, "VmRSS")
+    for c in connections:
+        c.close()
+    return (after - before) / count
 
 
 def cpu_seconds(pid):
@@ -219,6 +255,8 @@ def main():
             ttfb_proxy.append(ttfb(via("sse"), bodies["stream"], 50))
             print(f"round {round_ + 1}/{args.rounds} done", file=sys.stderr)
 
+        per_connection = idle_connection_kb(proxy.pid, ports["proxy"], "/chains/json/v1/messages",
+                                            open(bodies["small"], "rb").read(), 1000)
         peak_rss = memory_kb(proxy.pid, "VmHWM")
         print(f"# Understudy benchmark ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, "
               f"{args.rounds} rounds × {args.seconds} s, min / median / max)\n")
@@ -234,7 +272,8 @@ def main():
         added_ttfb = [p - d for d, p in zip(ttfb_direct, ttfb_proxy)]
         print(f"\nStream time to first byte (median of 50 per round): direct {summary(ttfb_direct, 'µs')}, "
               f"proxied {summary(ttfb_proxy, 'µs')}, added {summary(added_ttfb, 'µs')}.")
-        print(f"\nProxy memory: idle RSS {idle_rss / 1024:.1f} MB, peak RSS {peak_rss / 1024:.1f} MB.")
+        print(f"\nProxy memory: idle RSS {idle_rss / 1024:.1f} MB, peak RSS {peak_rss / 1024:.1f} MB; "
+              f"{per_connection:.1f} KB per idle keep-alive connection (1,000 held after one request each).")
     finally:
         proxy.send_signal(signal.SIGTERM)
         nginx.send_signal(signal.SIGQUIT)

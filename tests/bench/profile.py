@@ -13,32 +13,11 @@ import glob
 import json
 import os
 import re
-import socket
 import subprocess
 import tempfile
 import time
 
 import bench
-
-
-def post_keep_alive(port, path, body, count):
-    """Sends `count` POSTs on one connection, reading each answer whole; returns the statuses seen."""
-    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
-            f"x-api-key: bench-not-a-key\r\nanthropic-version: 2023-06-01\r\nContent-Length: {len(body)}\r\n\r\n").encode()
-    statuses = {}
-    with socket.create_connection(("127.0.0.1", port)) as s:
-        reader = s.makefile("rb")
-        for _ in range(count):
-            s.sendall(head + body)
-            status = int(reader.readline().split()[1])
-            length = 0
-            while (line := reader.readline()) not in (b"\r\n", b""):
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
-            reader.read(length)
-            statuses[status] = statuses.get(status, 0) + 1
-    return statuses
 
 
 def thread_name(text, path):
@@ -89,10 +68,10 @@ def main():
     try:
         bench.wait_port(ports["proxy"], timeout=120)
         path = f"/chains/{args.chain}/v1/messages"
-        post_keep_alive(ports["proxy"], path, payload, 20)  # warm: first-use allocations, the upstream connection
+        bench.post_keep_alive(ports["proxy"], path, payload, 20)[1].close()  # warm: first-use allocations, the upstream connection
         time.sleep(1)
         subprocess.run(["callgrind_control", "-i", "on", str(proxy.pid)], check=True, capture_output=True)
-        statuses = post_keep_alive(ports["proxy"], path, payload, args.requests)
+        statuses = bench.post_keep_alive(ports["proxy"], path, payload, args.requests)[0]
         time.sleep(4)  # the ledger (idle CPU only) writes the last rows inside the measured window
         subprocess.run(["callgrind_control", "-i", "off", str(proxy.pid)], check=True, capture_output=True)
     finally:

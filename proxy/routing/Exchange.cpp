@@ -469,9 +469,22 @@ void Exchange::handleStreamBytes(const QByteArray& bytes) {
             return;
         }
     }
+    if (m_phase == Phase::Streaming && !out.isEmpty() && m_client)
+        m_client->writeStream(out);
+    if (!m_bedrockStream && m_sse.pendingBytes() > kMaxStreamEventBytes) {
+        // An event that never ends would be held in memory without bound: the upstream is broken.
+        const QString why = QStringLiteral("an upstream event larger than %1 MiB").arg(kMaxStreamEventBytes >> 20);
+        if (m_phase == Phase::Streaming) {
+            onStreamBroke(why);
+        } else {
+            Verdict v;
+            v.kind = OutcomeClass::Failover;
+            v.reason = why;
+            settle(v);
+        }
+        return;
+    }
     if (m_phase == Phase::Streaming) {
-        if (!out.isEmpty() && m_client)
-            m_client->writeStream(out);
         armTimer(m_config->failover.streamIdleTimeoutMs);
         applyBackpressure();
     }

@@ -178,6 +178,7 @@ private:
     bool m_finished = false;
 
     static constexpr qsizetype kMaxResponseBytes = 64 * 1024 * 1024;
+    static constexpr qsizetype kMaxStreamEventBytes = 16 * 1024 * 1024;  // one SSE event, still incomplete
 };
 
 }  // namespace understudy

@@ -216,6 +216,22 @@ private Q_SLOTS:
         QVERIFY(proxy.events("failover").first().fields.value("reason").toString().contains("overloaded_error"));
     }
 
+    // An upstream event that never ends is not held without bound: past 16 MiB the stream counts as broken and
+    // the next target continues it; the client never sees the oversized bytes.
+    void endlessEventAfterContent_continued() {
+        MockUpstream primary, fallback;
+        MockReply broken = brokenAnthropic({"Partial"}, MockReply::Ending::Stall);
+        broken.chunks.append("event: content_block_delta\ndata: " + QByteArray(17 * 1024 * 1024, 'x'));
+        primary.setDefault(broken);
+        fallback.setDefault(anthropicStream({" and whole"}, "fallback1-model"));
+        ProxyUnderTest proxy(chainConfig({anthropic(primary), anthropic(fallback)}));
+        const ClientResponse r = postMessages(proxy.port());
+        verifyOneAnthropicMessage(r, "Partial and whole");
+        QVERIFY(r.body.size() < 1024 * 1024);
+        QVERIFY(proxy.waitForEvents("failover", 1));
+        QVERIFY(proxy.events("failover").first().fields.value("reason").toString().contains("larger than 16 MiB"));
+    }
+
     void noPrefillTarget_restartMatching_streamsOnAfterPrefix() {
         MockUpstream primary, fallback;
         primary.setDefault(brokenAnthropic({"Hello", " wor"}, MockReply::Ending::Cut));

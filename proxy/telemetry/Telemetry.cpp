@@ -90,6 +90,21 @@ void appendNumber(QByteArray& out, double number) {
         out.append(QByteArray::number(number, 'g', 17));
 }
 
+constexpr char kRedacted[] = "\"[redacted]\"";
+
+void appendValue(QByteArray& out, const QJsonValue& value);
+
+// A member whose value is written as "[redacted]" whatever it holds: no event is meant to carry a credential,
+// and this keeps one out of the log even if some future field would.
+void appendMember(QByteArray& out, QStringView key, const auto& value) {
+    appendString(out, key);
+    out.append(':');
+    if (isSecretName(key))
+        out.append(kRedacted);
+    else
+        appendValue(out, value);
+}
+
 void appendValue(QByteArray& out, const QJsonValue& value) {
     switch (value.type()) {
     case QJsonValue::String:
@@ -119,9 +134,7 @@ void appendValue(QByteArray& out, const QJsonValue& value) {
         for (auto it = object.begin(); it != object.end(); ++it, first = false) {
             if (!first)
                 out.append(',');
-            appendString(out, it.key());
-            out.append(':');
-            appendValue(out, it.value());
+            appendMember(out, it.key(), it.value());
         }
         out.append('}');
         break;
@@ -170,6 +183,38 @@ void EventValue::appendJson(QByteArray& out) const {
     std::visit(visitor, m_value);
 }
 
+namespace {
+
+// Whether `name`'s letters, read backwards in lower case with anything else skipped, end in `ending`; no copy, as
+// this runs for every field of every event.
+bool lettersEndWith(QStringView name, QLatin1StringView ending) {
+    qsizetype i = name.size();
+    for (qsizetype j = ending.size() - 1; j >= 0; --j) {
+        while (i > 0 && !name[i - 1].isLetter())
+            --i;
+        if (i == 0 || name[i - 1].toLower() != QLatin1Char(ending[j]))
+            return false;
+        --i;
+    }
+    return true;
+}
+
+}  // namespace
+
+bool isSecretName(QStringView name) {
+    // "x-api-key", "apiKey" and "API_KEY" read alike.
+    static constexpr QLatin1StringView kEndings[] = {
+        QLatin1StringView("key"), QLatin1StringView("token"), QLatin1StringView("secret"),
+        QLatin1StringView("password"), QLatin1StringView("passwd"), QLatin1StringView("authorization"),
+        QLatin1StringView("cookie"), QLatin1StringView("credential"), QLatin1StringView("credentials"),
+        QLatin1StringView("signature")};
+    for (QLatin1StringView ending : kEndings) {
+        if (lettersEndWith(name, ending))
+            return true;
+    }
+    return false;
+}
+
 void EventFields::insert(const QString& key, const EventValue& value) {
     for (Field& f : m_fields) {
         if (f.first == key) {
@@ -208,7 +253,10 @@ QByteArray ProxyEvent::toJsonLine() const {
         out.append(',');
         appendString(out, f.first);
         out.append(':');
-        f.second.appendJson(out);
+        if (isSecretName(f.first))
+            out.append(kRedacted);
+        else
+            f.second.appendJson(out);
     }
     out.append("}\n");
     return out;

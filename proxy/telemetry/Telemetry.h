@@ -55,6 +55,10 @@ private:
     QList<Field> m_fields;
 };
 
+// Whether a field or member name reads like a credential ("apiKey", "x-api-key", "accessToken", "authorization",
+// "secretAccessKey", "password"): the event log writes such a value as "[redacted]", whatever it holds.
+bool isSecretName(QStringView name);
+
 // One line of the event log: request, failover, recovery, cooldown, config. Never carries a key, a token or
 // prompt text: only names, statuses, reasons and figures.
 struct ProxyEvent {

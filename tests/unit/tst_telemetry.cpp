@@ -96,6 +96,36 @@ private Q_SLOTS:
         QCOMPARE(batches.last().size(), 1);
         QCOMPARE(batches.last().first().timeMs, 99);
     }
+
+    // Redaction by construction: whatever a future field carries, a value under a credential's name never reaches
+    // the log, at the top level or nested; names that only contain "key" or "token" somewhere else stay.
+    void line_redactsValuesNamedLikeCredentials() {
+        const QString secret = QStringLiteral("sk-ant-fake-telemetry-0123456789");
+        ProxyEvent e{QStringLiteral("config"), 1700000000000,
+                     {{QStringLiteral("apiKey"), secret},
+                      {QStringLiteral("x-api-key"), secret},
+                      {QStringLiteral("keychain"), QJsonArray{QStringLiteral("entry 'zai' is missing")}},
+                      {QStringLiteral("provider"), QJsonObject{{QStringLiteral("accessToken"), secret},
+                                                              {QStringLiteral("id"), QStringLiteral("zai")}}},
+                      {QStringLiteral("inputTokens"), 12}}};
+        const QByteArray line = e.toJsonLine();
+        QVERIFY2(!line.contains(secret.toUtf8()), line.constData());
+        const QJsonObject o = QJsonDocument::fromJson(line).object();
+        QCOMPARE(o["apiKey"].toString(), QStringLiteral("[redacted]"));
+        QCOMPARE(o["x-api-key"].toString(), QStringLiteral("[redacted]"));
+        QCOMPARE(o["provider"].toObject()["accessToken"].toString(), QStringLiteral("[redacted]"));
+        QCOMPARE(o["provider"].toObject()["id"].toString(), QStringLiteral("zai"));
+        QCOMPARE(o["keychain"].toArray().first().toString(), QStringLiteral("entry 'zai' is missing"));
+        QCOMPARE(o["inputTokens"].toInt(), 12);  // counts of tokens are figures, not credentials
+    }
+
+    void secretNames() {
+        for (const char* name : {"apiKey", "x-api-key", "API_KEY", "accessToken", "authorization", "secretAccessKey",
+                                 "sessionToken", "password", "Cookie", "x-understudy-token"})
+            QVERIFY2(isSecretName(QString::fromLatin1(name)), name);
+        for (const char* name : {"keychain", "servedBy", "reason", "tokens", "inputTokens", "chain", "status", ""})
+            QVERIFY2(!isSecretName(QString::fromLatin1(name)), name);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestTelemetry)

@@ -185,14 +185,19 @@ void EventValue::appendJson(QByteArray& out) const {
 
 namespace {
 
-// Whether `name`'s letters, read backwards in lower case with anything else skipped, end in `ending`; no copy, as
-// this runs for every field of every event.
+bool isAsciiLetter(char16_t c) {
+    const char16_t lower = c | 0x20;
+    return lower >= 'a' && lower <= 'z';
+}
+
+// Whether `name`'s ASCII letters, read backwards in lower case with anything else skipped, end in `ending`; no
+// copy and no Unicode tables, as this runs for every field of every event.
 bool lettersEndWith(QStringView name, QLatin1StringView ending) {
     qsizetype i = name.size();
     for (qsizetype j = ending.size() - 1; j >= 0; --j) {
-        while (i > 0 && !name[i - 1].isLetter())
+        while (i > 0 && !isAsciiLetter(name[i - 1].unicode()))
             --i;
-        if (i == 0 || name[i - 1].toLower() != QLatin1Char(ending[j]))
+        if (i == 0 || (name[i - 1].unicode() | 0x20) != ending[j].unicode())
             return false;
         --i;
     }

@@ -1,12 +1,11 @@
 #include "KeysCommand.h"
 
+#include "LocalToken.h"
 #include "config/Keychain.h"
 
-#include <QEventLoop>
 #include <QFile>
 
 #include <cstdio>
-#include <functional>
 
 #if defined(Q_OS_UNIX)
 #include <termios.h>
@@ -28,21 +27,6 @@ const char* const kUsage = "usage: understudy keys set NAME   (the secret is rea
 int fail(int code, const QString& message) {
     std::fprintf(stderr, "understudy keys: %s\n", qPrintable(message));
     return code;
-}
-
-// Runs one keychain call to its end; the command line has nothing else to do meanwhile.
-Keychain::Reply await(const std::function<void(Keychain::Callback)>& call) {
-    QEventLoop loop;
-    Keychain::Reply result;
-    bool done = false;
-    call([&](Keychain::Reply reply) {
-        result = std::move(reply);
-        done = true;
-        loop.quit();
-    });
-    if (!done)
-        loop.exec();
-    return result;
 }
 
 // Echo off while the user types or pastes the secret; restored however the read ends.
@@ -110,7 +94,7 @@ QByteArray readSecret(const QString& name) {
 int setKey(Keychain& keychain, const QString& name) {
     // A keychain that cannot be reached says so before the user types the secret.
     QStringList names;
-    const Keychain::Reply listed = await([&](Keychain::Callback done) {
+    const Keychain::Reply listed = local_token::await([&](Keychain::Callback done) {
         keychain.listKeys([&names, done](Keychain::Reply reply, QStringList found) {
             names = std::move(found);
             done(std::move(reply));
@@ -123,7 +107,8 @@ int setKey(Keychain& keychain, const QString& name) {
         return fail(kExitUsage, QStringLiteral("no secret given for '%1': pipe it in, e.g. "
                                                "understudy keys set %1 < key.txt, or type it when asked")
                                     .arg(name));
-    const Keychain::Reply stored = await([&](Keychain::Callback done) { keychain.storeKey(name, secret, done); });
+    const Keychain::Reply stored =
+        local_token::await([&](Keychain::Callback done) { keychain.storeKey(name, secret, done); });
     if (stored.status != Keychain::Reply::Status::Ok)
         return fail(kExitFailed, Keychain::describe(stored, name));
     std::printf("Stored '%s' in the OS keychain (service '%s'). Refer to it in the config as \"keychain:%s\"; a "
@@ -134,7 +119,7 @@ int setKey(Keychain& keychain, const QString& name) {
 
 int listKeys(Keychain& keychain) {
     QStringList names;
-    const Keychain::Reply listed = await([&](Keychain::Callback done) {
+    const Keychain::Reply listed = local_token::await([&](Keychain::Callback done) {
         keychain.listKeys([&names, done](Keychain::Reply reply, QStringList found) {
             names = std::move(found);
             done(std::move(reply));
@@ -150,7 +135,8 @@ int listKeys(Keychain& keychain) {
 }
 
 int deleteKey(Keychain& keychain, const QString& name) {
-    const Keychain::Reply removed = await([&](Keychain::Callback done) { keychain.deleteKey(name, done); });
+    const Keychain::Reply removed =
+        local_token::await([&](Keychain::Callback done) { keychain.deleteKey(name, done); });
     if (removed.status != Keychain::Reply::Status::Ok)
         return fail(kExitFailed, Keychain::describe(removed, name));
     std::printf("Deleted '%s' from the OS keychain.\n", qPrintable(name));

@@ -93,6 +93,7 @@ void appendNumber(QByteArray& out, double number) {
 constexpr char kRedacted[] = "\"[redacted]\"";
 
 void appendValue(QByteArray& out, const QJsonValue& value);
+void appendValue(QByteArray& out, const EventValue& value) { value.appendJson(out); }
 
 // A member whose value is written as "[redacted]" whatever it holds: no event is meant to carry a credential,
 // and this keeps one out of the log even if some future field would.
@@ -256,12 +257,7 @@ QByteArray ProxyEvent::toJsonLine() const {
     out.append('"');
     for (const EventFields::Field& f : fields.items()) {
         out.append(',');
-        appendString(out, f.first);
-        out.append(':');
-        if (isSecretName(f.first))
-            out.append(kRedacted);
-        else
-            f.second.appendJson(out);
+        appendMember(out, f.first, f.second);
     }
     out.append("}\n");
     return out;

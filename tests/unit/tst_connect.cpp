@@ -329,16 +329,35 @@ QByteArray contentOf(const QString& path) {
     return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray("<missing>");
 }
 
+// The three clients' settings files under a home folder, each written with its fixture: what connect edits and
+// undo must give back byte for byte.
+struct ClientFiles {
+    QString claude, codex, opencode;
+
+    explicit ClientFiles(const QString& home)
+        : claude(home + QStringLiteral("/.claude/settings.json")),
+          codex(home + QStringLiteral("/.codex/config.toml")),
+          opencode(home + QStringLiteral("/.config/opencode/opencode.jsonc")) {
+        put(claude, data(QStringLiteral("claude-settings.json")));
+        put(codex, data(QStringLiteral("codex-config.toml")));
+        put(opencode, data(QStringLiteral("opencode.jsonc")));
+    }
+
+    void verifyRestored() const {
+        QCOMPARE(contentOf(claude), data(QStringLiteral("claude-settings.json")));
+        QCOMPARE(contentOf(codex), data(QStringLiteral("codex-config.toml")));
+        QCOMPARE(contentOf(opencode), data(QStringLiteral("opencode.jsonc")));
+    }
+};
+
 }  // namespace
 
 void TestConnect::cli_connectTwice_undo_restoresBytes() {
     QTemporaryDir dir;
-    const QString claude = dir.filePath(QStringLiteral("home/.claude/settings.json"));
-    const QString codex = dir.filePath(QStringLiteral("home/.codex/config.toml"));
-    const QString opencode = dir.filePath(QStringLiteral("home/.config/opencode/opencode.jsonc"));
-    put(claude, data(QStringLiteral("claude-settings.json")));
-    put(codex, data(QStringLiteral("codex-config.toml")));
-    put(opencode, data(QStringLiteral("opencode.jsonc")));
+    const ClientFiles files(dir.filePath(QStringLiteral("home")));
+    const QString& claude = files.claude;
+    const QString& codex = files.codex;
+    const QString& opencode = files.opencode;
 
     for (const QString& client : {QStringLiteral("claude-code"), QStringLiteral("codex"), QStringLiteral("opencode")}) {
         const Run first = runCli(dir, {client, QStringLiteral("--url"), QStringLiteral("http://127.0.0.1:8799/")});
@@ -364,9 +383,7 @@ void TestConnect::cli_connectTwice_undo_restoresBytes() {
         const Run again = runCli(dir, {client, QStringLiteral("--undo")});
         QVERIFY2(again.out.contains(QStringLiteral("nothing to undo")), qPrintable(again.out));
     }
-    QCOMPARE(contentOf(claude), data(QStringLiteral("claude-settings.json")));
-    QCOMPARE(contentOf(codex), data(QStringLiteral("codex-config.toml")));
-    QCOMPARE(contentOf(opencode), data(QStringLiteral("opencode.jsonc")));
+    files.verifyRestored();
 }
 
 void TestConnect::cli_brokenFile_exit1_untouched() {
@@ -408,12 +425,10 @@ void TestConnect::cli_tokenRequired_writtenIntoClients_neverIntoStateOrOutput() 
     put(configPath, R"({"version": 1, "listen": {"host": "127.0.0.1", "port": 8797, "accessToken": "env:UNDERSTUDY_TEST_CLI_TOKEN"},
         "providers": {"anthropic": {"type": "anthropic", "baseUrl": "https://api.anthropic.com", "auth": "client"}},
         "chains": {"main": {"steps": [{"provider": "anthropic"}]}}, "activeChain": "main"})");
-    const QString claude = dir.filePath(QStringLiteral("home/.claude/settings.json"));
-    const QString codex = dir.filePath(QStringLiteral("home/.codex/config.toml"));
-    const QString opencode = dir.filePath(QStringLiteral("home/.config/opencode/opencode.jsonc"));
-    put(claude, data(QStringLiteral("claude-settings.json")));
-    put(codex, data(QStringLiteral("codex-config.toml")));
-    put(opencode, data(QStringLiteral("opencode.jsonc")));
+    const ClientFiles files(dir.filePath(QStringLiteral("home")));
+    const QString& claude = files.claude;
+    const QString& codex = files.codex;
+    const QString& opencode = files.opencode;
     const QStringList clients{QStringLiteral("claude-code"), QStringLiteral("codex"), QStringLiteral("opencode")};
     QString printed;
     for (const QString& client : clients) {
@@ -433,9 +448,7 @@ void TestConnect::cli_tokenRequired_writtenIntoClients_neverIntoStateOrOutput() 
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QVERIFY(!(r.out + r.err).contains(QString::fromUtf8(kToken)));
     }
-    QCOMPARE(contentOf(claude), data(QStringLiteral("claude-settings.json")));
-    QCOMPARE(contentOf(codex), data(QStringLiteral("codex-config.toml")));
-    QCOMPARE(contentOf(opencode), data(QStringLiteral("opencode.jsonc")));
+    files.verifyRestored();
 }
 
 void TestConnect::cli_tokenUnreadable_clientUntouched() {
@@ -544,12 +557,10 @@ void TestConnect::token_opencode_optionsHeaders() {
 // A new token (enabled again with another one) replaces connect's own value; undo goes back to the user's file.
 void TestConnect::token_newToken_undoStillRestoresTheOriginal() {
     const Home home;
-    const QString claude = home.file(QStringLiteral(".claude/settings.json"));
-    const QString codex = home.file(QStringLiteral(".codex/config.toml"));
-    const QString opencode = home.file(QStringLiteral(".config/opencode/opencode.jsonc"));
-    put(claude, data(QStringLiteral("claude-settings.json")));
-    put(codex, data(QStringLiteral("codex-config.toml")));
-    put(opencode, data(QStringLiteral("opencode.jsonc")));
+    const ClientFiles files(home.path());
+    const QString& claude = files.claude;
+    const QString& codex = files.codex;
+    const QString& opencode = files.opencode;
     for (const Client client : allClients()) {
         QVERIFY(connectClient(client, home.path(), kUrl).ok);  // first without a token
         const Outcome first = connectClient(client, home.path(), kUrl, kToken);
@@ -569,9 +580,7 @@ void TestConnect::token_newToken_undoStillRestoresTheOriginal() {
         const Outcome undone = undoClient(client);
         QVERIFY2(undone.ok, qPrintable(undone.message));
     }
-    QCOMPARE(contentOf(claude), data(QStringLiteral("claude-settings.json")));
-    QCOMPARE(contentOf(codex), data(QStringLiteral("codex-config.toml")));
-    QCOMPARE(contentOf(opencode), data(QStringLiteral("opencode.jsonc")));
+    files.verifyRestored();
 }
 
 void TestConnect::token_editedByUser_undoRefusesWithoutShowingIt() {
